@@ -498,11 +498,16 @@ pub(crate) fn build_items(
         if let Some(body) = &with.body
             && let Some(json) = vars.get(&body.var.name)
         {
-            let val = match json {
-                Json::String(s) => serde_json::from_str::<Json>(s)
-                    .map_or_else(|_| Val::Scalar(json.clone()), |j| Val::from_json(&j)),
-                other => Val::from_json(other),
-            };
+            // Strings holding JSON are parsed, also inside a list (repeated query params).
+            fn parsed(json: &Json) -> Val {
+                match json {
+                    Json::String(s) => serde_json::from_str::<Json>(s)
+                        .map_or_else(|_| Val::Scalar(json.clone()), |j| Val::from_json(&j)),
+                    Json::Array(items) => Val::List(items.iter().map(parsed).collect()),
+                    other => Val::from_json(other),
+                }
+            }
+            let val = parsed(json);
             let mut p = apply_fns(&body.var.name, val, &body.fns);
             p.as_body = false;
             params.push(p);

@@ -187,14 +187,19 @@ pub(crate) fn build_item(
     let body = if sends_body {
         // A string body is sent raw when an encoder or `as-body` made it; a plain string from
         // a dynamic body is a JSON string (restQL).
-        let (json, raw) =
-            match dynamic_body.and_then(|b| b.val.to_json(b.explode).map(|j| (j, b.encoded))) {
-                Some(dynamic) => dynamic,
-                None => match as_body {
-                    Some(j) => (j, true),
-                    None => (Json::Object(body_fields), false),
-                },
-            };
+        let dynamic = dynamic_body.and_then(|b| b.val.to_json(b.explode).map(|j| (j, b.encoded)));
+        let (json, raw) = match dynamic {
+            // Strings that hold JSON are parsed (restQL), other strings stay JSON strings.
+            Some((Json::String(s), false)) => (
+                serde_json::from_str::<Json>(&s).unwrap_or(Json::String(s)),
+                false,
+            ),
+            Some(dynamic) => dynamic,
+            None => match as_body {
+                Some(j) => (j, true),
+                None => (Json::Object(body_fields), false),
+            },
+        };
         Some(match json {
             Json::String(s) if raw => s,
             other => other.to_string(),
