@@ -26,7 +26,7 @@ pub use syntax::{ParseOptions, parse_with};
 pub use validate::validate;
 
 /// Parse restQL query text with the default limits. Only the grammar is checked; see
-/// [`validate`] and [`check`].
+/// [`validate()`] and [`check`].
 pub fn parse(text: &str) -> Result<Query, SyntaxError> {
     parse_with(text, &ParseOptions::default())
 }
