@@ -15,6 +15,8 @@ pub mod regex;
 mod span;
 pub mod syntax;
 pub mod validate;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use error::{Error, ErrorCode, Errors, Phase, SyntaxError};
 pub use span::{Location, Span};
