@@ -26,3 +26,21 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 step "tests"
 cargo test --locked --all-targets
 cargo test --locked --doc
+
+step "system packages"
+if ! command -v chromium >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+
+step "npm package: build"
+bash pkg/build.sh
+
+step "npm package: types"
+pkg/node_modules/.bin/tsc -p pkg/test/types/tsconfig.json
+
+step "npm package: Deno"
+NO_COLOR=1 pkg/node_modules/.bin/deno test --allow-read pkg/test/deno/
+
+step "npm package: Node, workerd, Chromium"
+(cd pkg && node --test test/*.test.mjs)
