@@ -17,8 +17,10 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" --force
 fi
 
-if [ ! -x "$here/node_modules/.bin/wasm-opt" ]; then
+# npm ci again whenever the lockfile changed since the last install.
+if ! cmp -s "$here/package-lock.json" "$here/node_modules/.installed-lock.json"; then
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$here/package-lock.json" "$here/node_modules/.installed-lock.json"
 fi
 
 cargo rustc --lib --release --locked --target wasm32-unknown-unknown --crate-type cdylib
