@@ -17,9 +17,10 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" --force
 fi
 
-# npm ci again whenever the lockfile changed since the last install.
+# Install again whenever the lockfile changed since the last install. (`npm ci` refuses this
+# lockfile: it lacks entries for other platforms' optional deno binaries.)
 if ! cmp -s "$here/package-lock.json" "$here/node_modules/.installed-lock.json"; then
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$here" && npm install --no-audit --no-fund --loglevel=error)
   cp "$here/package-lock.json" "$here/node_modules/.installed-lock.json"
 fi
 
