@@ -32,3 +32,22 @@ wasm-bindgen target/wasm32-unknown-unknown/release/restql.wasm \
   --enable-reference-types --enable-nontrapping-float-to-int --enable-mutable-globals \
   "$here/dist/restql_bg.wasm" -o "$here/dist/restql_bg.wasm"
 ls -l "$here/dist"
+
+# The pure-JS build for React Native / Hermes. wasm2js takes one function table only, so no
+# externref: an MVP target CPU, and the target_features section stripped so that wasm-bindgen
+# falls back to its JS heap ABI.
+RUSTFLAGS="-Ctarget-cpu=mvp" CARGO_PROFILE_RELEASE_STRIP=true \
+  cargo rustc --lib --release --locked --target wasm32-unknown-unknown --crate-type cdylib \
+  --target-dir target/mvp
+rn="$here/dist/rn"
+wasm-bindgen target/mvp/wasm32-unknown-unknown/release/restql.wasm \
+  --target bundler --out-dir "$rn" --out-name restql --no-typescript
+"$here/node_modules/.bin/wasm2js" -Oz --enable-bulk-memory --enable-sign-ext \
+  --enable-nontrapping-float-to-int --enable-mutable-globals \
+  "$rn/restql_bg.wasm" -o "$rn/restql_bg.wasm.js"
+rm "$rn/restql_bg.wasm"
+sed -i 's#"./restql_bg.wasm"#"./restql_bg.wasm.js"#' "$rn/restql.js" "$rn/restql_bg.js"
+# wasm2js replaces the memory's ArrayBuffer when it grows without detaching the old one; the
+# glue only refreshes its cached views when the old one reads as detached.
+sed -i -E 's/(cached[A-Za-z0-9]+Memory0)\.byteLength === 0/\1.buffer !== wasm.memory.buffer/g' "$rn/restql_bg.js"
+ls -l "$rn"

@@ -1,8 +1,11 @@
 // Node: fetch() cannot read file: URLs, so the bundled module is read from disk.
 import { readFile } from "node:fs/promises";
-import { initOnce, loadWasm } from "./lib/api.js";
+import * as glue from "./dist/restql.js";
+import { initOnce, useGlue } from "./lib/api.js";
 
 export { RestqlError, parse } from "./lib/api.js";
+
+useGlue(glue);
 
 /**
  * Loads the WebAssembly module. Idempotent. Accepts nothing (the bundled file), a URL, bytes,
@@ -10,6 +13,8 @@ export { RestqlError, parse } from "./lib/api.js";
  */
 export function init(input) {
   return initOnce(async () =>
-    loadWasm(input ?? (await readFile(new URL("./dist/restql_bg.wasm", import.meta.url)))),
+    glue.default({
+      module_or_path: input ?? (await readFile(new URL("./dist/restql_bg.wasm", import.meta.url))),
+    }),
   );
 }

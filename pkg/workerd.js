@@ -1,10 +1,13 @@
 // Cloudflare Workers: the module is imported as a compiled WebAssembly.Module (no fetch, no eval).
 import module from "./dist/restql_bg.wasm";
-import { initOnce, loadWasm } from "./lib/api.js";
+import * as glue from "./dist/restql.js";
+import { initOnce, useGlue } from "./lib/api.js";
 
 export { RestqlError, parse } from "./lib/api.js";
 
+useGlue(glue);
+
 /** Loads the WebAssembly module. Idempotent; `input` overrides the bundled module. */
 export function init(input) {
-  return initOnce(() => loadWasm(input ?? module));
+  return initOnce(() => glue.default({ module_or_path: input ?? module }));
 }

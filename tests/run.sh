@@ -42,5 +42,5 @@ pkg/node_modules/.bin/tsc -p pkg/test/types/tsconfig.json
 step "npm package: Deno"
 NO_COLOR=1 pkg/node_modules/.bin/deno test --allow-read pkg/test/deno/
 
-step "npm package: Node, workerd, Chromium"
+step "npm package: Node, workerd, Chromium, Hermes"
 (cd pkg && node --test test/*.test.mjs)

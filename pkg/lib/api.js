@@ -1,53 +1,61 @@
-// The package's API over the wasm glue. Values cross as JSON text (see src/wasm.rs): JSON.parse
-// makes plain objects, and an upstream key such as "__proto__" stays an ordinary property.
-import * as wasm from "../dist/restql.js";
+// The package's API over the wasm-bindgen glue, shared by every entry point. Values cross as
+// JSON text (see src/wasm.rs): JSON.parse makes plain objects, and an upstream key such as
+// "__proto__" stays an ordinary own property. No class syntax: Hermes 0.12 has none.
 
+let glue = null;
 let ready = null;
 
+/** Entry points hand over the glue module they import (web or pure-JS build). */
+export function useGlue(module) {
+  glue = module;
+}
+
 /**
- * Runs `load` once; later calls share the first call's promise, whatever they pass.
+ * Runs `load` once; later calls share the first call's promise, whatever they pass. A failed
+ * load may be retried.
  * @param {() => Promise<unknown>} load
  */
 export function initOnce(load) {
   if (!ready) {
-    ready = load().catch((error) => {
-      ready = null; // a failed load may be retried
-      throw error;
-    });
+    ready = Promise.resolve()
+      .then(load)
+      .catch((error) => {
+        ready = null;
+        throw error;
+      });
   }
   return ready.then(() => undefined);
 }
 
-/** Loads the module from what the caller gave: a URL or path string, bytes, a Response or a compiled module. */
-export function loadWasm(input) {
-  return wasm.default({ module_or_path: input });
-}
-
 /** The error every restql function throws for a bad query. */
-export class RestqlError extends Error {
-  constructor(detail, all) {
-    super(detail.message);
-    this.name = "RestqlError";
-    this.code = detail.code;
-    this.phase = detail.phase;
-    this.line = detail.line;
-    this.column = detail.column;
-    this.columnUtf16 = detail.columnUtf16;
-    this.start = detail.start;
-    this.end = detail.end;
-    this.expected = detail.expected;
-    this.found = detail.found;
-    this.snippet = detail.snippet;
-    this.errors = all ?? [detail];
-  }
+export function RestqlError(detail, all) {
+  const error = new Error(detail.message);
+  Object.setPrototypeOf(error, RestqlError.prototype);
+  error.name = "RestqlError";
+  error.code = detail.code;
+  error.phase = detail.phase;
+  error.line = detail.line;
+  error.column = detail.column;
+  error.columnUtf16 = detail.columnUtf16;
+  error.start = detail.start;
+  error.end = detail.end;
+  error.expected = detail.expected;
+  error.found = detail.found;
+  error.snippet = detail.snippet;
+  error.errors = all || [detail];
+  return error;
 }
+RestqlError.prototype = Object.create(Error.prototype, {
+  constructor: { value: RestqlError, writable: true, configurable: true },
+  name: { value: "RestqlError", writable: true, configurable: true },
+});
 
-function call(fn, ...args) {
+function call(name, arg) {
   if (!ready) {
     throw new Error("restql-wasm: call `await init()` first");
   }
   try {
-    return fn(...args);
+    return glue[name](arg);
   } catch (thrown) {
     throw toRestqlError(thrown);
   }
@@ -58,13 +66,13 @@ function toRestqlError(thrown) {
   let report;
   try {
     report = JSON.parse(thrown);
-  } catch {
+  } catch (_) {
     return new Error(thrown);
   }
-  return new RestqlError(report.error, report.errors);
+  return RestqlError(report.error, report.errors);
 }
 
 /** Parses and validates a query; returns its canonical JSON form. */
 export function parse(text) {
-  return JSON.parse(call(wasm.parse, String(text)));
+  return JSON.parse(call("parse", String(text)));
 }
