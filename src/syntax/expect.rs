@@ -47,6 +47,10 @@ impl Expected {
         self.0 & other.0 == other.0 && other.0 != 0
     }
 
+    pub(super) fn without(self, other: Expected) -> Expected {
+        Expected(self.0 & !other.0)
+    }
+
     pub(super) fn is_empty(self) -> bool {
         self.0 == 0
     }
@@ -80,14 +84,16 @@ impl Expected {
             (Expected::CLOSE_BRACKET, "']'"),
             (Expected::CLOSE_BRACE, "'}'"),
             (Expected::ARROW, "'->'"),
-            (Expected::SEPARATOR, "',' or a newline before the next item"),
-            (Expected::AS_IN, "'as' or 'in'"),
+            (Expected::SEPARATOR, "','"),
+            (Expected::AS_IN, "'as'"),
+            (Expected::AS_IN, "'in'"),
             (
                 Expected::MODIFIER,
                 "a modifier ('headers', 'timeout', 'max-age', 's-max-age', 'depends-on')",
             ),
             (Expected::WITH, "'with'"),
-            (Expected::ONLY_HIDDEN, "'only' or 'hidden'"),
+            (Expected::ONLY_HIDDEN, "'only'"),
+            (Expected::ONLY_HIDDEN, "'hidden'"),
             (Expected::IGNORE_ERRORS, "'ignore-errors'"),
             (Expected::BLANK, "a blank"),
             (Expected::NEWLINE, "a newline"),
@@ -117,6 +123,9 @@ pub(super) fn describe_token(rest: &str) -> (String, usize) {
     };
     if first == '\n' {
         return ("a newline".into(), 1);
+    }
+    if first == ' ' || first == '\t' {
+        return ("a blank".into(), 1);
     }
     if rest.starts_with("\r\n") {
         return ("a newline".into(), 2);
@@ -148,10 +157,44 @@ fn shorten(word: &str) -> String {
     }
 }
 
-/// The last token before `before` (skipping blanks), for `after '='` in messages.
+/// `line` without its `//` comment (a `//` inside a string does not start one).
+fn without_comment(line: &str) -> &str {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (at, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '/' if !in_string && line[at..].starts_with("//") => return &line[..at],
+            _ => {}
+        }
+    }
+    line
+}
+
+/// The last token before `before` (skipping blanks and comments), for `after '='` in
+/// messages.
 pub(super) fn previous_token(before: &str) -> Option<String> {
-    let trimmed = before.trim_end_matches([' ', '\t', '\r', '\n']);
+    let mut end = before.len();
+    let trimmed = loop {
+        let text = before.get(..end)?;
+        let line_start = text.rfind('\n').map_or(0, |nl| nl + 1);
+        let line = without_comment(text.get(line_start..)?);
+        let line = line.trim_end_matches([' ', '\t', '\r']);
+        if !line.is_empty() {
+            break before.get(..line_start + line.len())?;
+        }
+        if line_start == 0 {
+            return None;
+        }
+        end = line_start - 1;
+    };
     let last = trimmed.chars().next_back()?;
+    // In `{x: }` the ':' is the separator, not part of a name.
+    if last == ':' {
+        return Some("':'".into());
+    }
     if is_dotted_ident_char(last) {
         let start = trimmed
             .char_indices()

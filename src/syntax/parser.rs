@@ -144,10 +144,10 @@ impl<'a> Parser<'a> {
         expected: Vec<String>,
     ) -> nom::Err<Fail> {
         let found_text = self.src.get(span.start..span.end).unwrap_or_default();
-        let found = if span.is_empty() {
+        let found = if span.is_empty() || found_text.contains('\n') {
             describe_token(self.src.get(span.start..).unwrap_or_default()).0
         } else {
-            format!("'{}'", found_text.escape_debug())
+            format!("'{found_text}'")
         };
         let error = Error::new(code, Phase::Parse, message, span, self.src)
             .with_expected(expected)
@@ -175,6 +175,13 @@ impl<'a> Parser<'a> {
             // A word at the start of a line after a statement is most likely a statement.
             if expected.contains(Expected::STATEMENT) && at_line_start {
                 expected = Expected::STATEMENT;
+            }
+            // "a chain item" adds nothing next to "a value"; "a blank" only matters alone.
+            if expected.contains(Expected::VALUE) {
+                expected = expected.without(Expected::CHAIN_ITEM);
+            }
+            if expected != Expected::BLANK {
+                expected = expected.without(Expected::BLANK);
             }
             if expected.is_empty() {
                 expected = Expected::END;
@@ -208,6 +215,22 @@ impl<'a> Parser<'a> {
             return Some(format!(
                 "expected a newline before the next statement, found '{word}'"
             ));
+        }
+        if expected == Expected::EQUALS
+            && let Some(prev) = previous_token(before)
+            && (MODIFIER_KEYWORDS.iter().chain(&["with"])).any(|kw| prev.trim_matches('\'') == *kw)
+        {
+            return Some(format!(
+                "{prev} must come before 'with', 'only' and 'hidden' (clause order is: as, in, modifiers, with, only/hidden, ignore-errors)"
+            ));
+        }
+        if rest.starts_with(',') && at_line_start(before) {
+            return Some(
+                "a line cannot start with ','; put the ',' at the end of the previous line".into(),
+            );
+        }
+        if rest.starts_with('\'') {
+            return Some("single quotes do not make a string; use double quotes (\"...\")".into());
         }
         if expected.contains(Expected::STATEMENT) && word == "use" {
             return Some("'use' clauses must come before the first statement".into());
@@ -658,7 +681,7 @@ impl<'a> Parser<'a> {
                     let span = Span::new(at, at + word_len);
                     let message = if word_len == 0 {
                         format!(
-                            "expected a function after '->', found {}; expected one of {PARAM_FN_NAMES}",
+                            "expected a function after '->' (one of {PARAM_FN_NAMES}), found {}",
                             describe_token(k).0
                         )
                     } else {
@@ -1085,6 +1108,12 @@ impl<'a> Parser<'a> {
             None => self.fail(i, Expected::CHAIN_ITEM),
         }
     }
+}
+
+/// Whether only blanks separate `before`'s end from the start of its line.
+fn at_line_start(before: &str) -> bool {
+    let trimmed = before.trim_end_matches([' ', '\t', '\r']);
+    trimmed.is_empty() || trimmed.ends_with('\n')
 }
 
 /// A further `ignore-errors` after the flag: blanks, `,` or a newline, blanks.
