@@ -160,8 +160,8 @@ impl<'a> Parser<'a> {
         let (pos, mut expected) = self.furthest.get();
         let rest = self.src.get(pos..).unwrap_or_default();
         let before = self.src.get(..pos).unwrap_or_default();
-        let (found, len) = describe_token(rest);
-        let span = Span::new(pos, pos + len);
+        let (mut found, len) = describe_token(rest);
+        let mut span = Span::new(pos, pos + len);
         let all_labels: Vec<String> = expected.labels().into_iter().map(String::from).collect();
         let at_line_start =
             before.trim_end_matches([' ', '\t', '\r']).ends_with('\n') || before.trim().is_empty();
@@ -169,45 +169,53 @@ impl<'a> Parser<'a> {
             .get(..len)
             .filter(|w| w.chars().all(is_dotted_ident_char))
             .unwrap_or_default();
-        let message = if let Some(hint) = self.hint(before, rest, word, expected) {
-            hint
-        } else {
-            // A word at the start of a line after a statement is most likely a statement.
-            if expected.contains(Expected::STATEMENT) && at_line_start {
-                expected = Expected::STATEMENT;
-            }
-            // "a chain item" adds nothing next to "a value"; "a blank" only matters alone.
-            if expected.contains(Expected::VALUE) {
-                expected = expected.without(Expected::CHAIN_ITEM);
-            }
-            if expected != Expected::BLANK {
-                expected = expected.without(Expected::BLANK);
-            }
-            if expected.is_empty() {
-                expected = Expected::END;
-            }
-            let labels = expected.labels();
-            let mut message = format!("expected {}", join_or(&labels));
-            if let Some(prev) = previous_token(before) {
-                message.push_str(&format!(" after {prev}"));
-            }
-            message.push_str(&format!(", found {found}"));
-            message
-        };
+        let message =
+            if let Some(hint) = self.hint(before, rest, word, expected, &mut span, &mut found) {
+                hint
+            } else {
+                // A word at the start of a line after a statement is most likely a statement.
+                if expected.contains(Expected::STATEMENT) && at_line_start {
+                    expected = Expected::STATEMENT;
+                }
+                // "a chain item" adds nothing next to "a value"; "a blank" only matters alone.
+                if expected.contains(Expected::VALUE) || expected.contains(Expected::HEADER_VALUE) {
+                    expected = expected.without(Expected::CHAIN_ITEM);
+                }
+                if expected != Expected::BLANK {
+                    expected = expected.without(Expected::BLANK);
+                }
+                if expected.is_empty() {
+                    expected = Expected::END;
+                }
+                let labels = expected.labels();
+                let mut message = format!("expected {}", join_or(&labels));
+                if let Some(prev) = previous_token(before) {
+                    message.push_str(&format!(" after {prev}"));
+                }
+                message.push_str(&format!(", found {found}"));
+                message
+            };
         Error::new(ErrorCode::Syntax, Phase::Parse, message, span, self.src)
             .with_expected(all_labels)
             .with_found(found)
     }
 
     /// Specific messages for the mistakes people actually make.
-    fn hint(&self, before: &str, rest: &str, word: &str, expected: Expected) -> Option<String> {
+    /// May move the blame (`span`, `found`) to an earlier token.
+    fn hint(
+        &self,
+        before: &str,
+        rest: &str,
+        word: &str,
+        expected: Expected,
+        span: &mut Span,
+        found: &mut String,
+    ) -> Option<String> {
         let clause_after_with = expected.contains(Expected::ONLY_HIDDEN)
             && !expected.contains(Expected::WITH)
             && expected.contains(Expected::NEWLINE);
         if clause_after_with && (MODIFIER_KEYWORDS.contains(&word) || word == "with") {
-            return Some(format!(
-                "'{word}' must come before 'with', 'only' and 'hidden' (clause order is: as, in, modifiers, with, only/hidden, ignore-errors)"
-            ));
+            return Some(clause_order_message(&format!("'{word}'")));
         }
         if expected.contains(Expected::NEWLINE)
             && ["from", "to", "into", "update", "delete"].contains(&word)
@@ -216,13 +224,17 @@ impl<'a> Parser<'a> {
                 "expected a newline before the next statement, found '{word}'"
             ));
         }
-        if expected == Expected::EQUALS
+        // A clause keyword read as a `with` key or an `only` field: it came too late.
+        if (expected == Expected::EQUALS || expected.contains(Expected::SEPARATOR))
             && let Some(prev) = previous_token(before)
             && (MODIFIER_KEYWORDS.iter().chain(&["with"])).any(|kw| prev.trim_matches('\'') == *kw)
         {
-            return Some(format!(
-                "{prev} must come before 'with', 'only' and 'hidden' (clause order is: as, in, modifiers, with, only/hidden, ignore-errors)"
-            ));
+            let keyword = prev.trim_matches('\'');
+            if let Some(at) = before.rfind(keyword) {
+                *span = Span::new(at, at + keyword.len());
+                found.clone_from(&prev);
+            }
+            return Some(clause_order_message(&prev));
         }
         if rest.starts_with(',') && at_line_start(before) {
             return Some(
@@ -263,12 +275,16 @@ impl<'a> Parser<'a> {
                     ));
                 }
             }
-            if before
+            let after_digit = before
                 .chars()
                 .next_back()
-                .is_some_and(|c| c.is_ascii_digit())
-                && !word.starts_with('.')
-            {
+                .is_some_and(|c| c.is_ascii_digit());
+            if after_digit && word.starts_with('.') {
+                return Some(format!(
+                    "unexpected '{word}' right after an integer; floats are only allowed as 'with' values"
+                ));
+            }
+            if after_digit {
                 return Some(format!(
                     "unexpected '{word}' right after a number; names cannot start with a number here"
                 ));
@@ -1108,6 +1124,12 @@ impl<'a> Parser<'a> {
             None => self.fail(i, Expected::CHAIN_ITEM),
         }
     }
+}
+
+fn clause_order_message(keyword: &str) -> String {
+    format!(
+        "{keyword} comes too late; clauses go in this order: as, in, modifiers (headers, timeout, max-age, s-max-age, depends-on), with, only or hidden, ignore-errors"
+    )
 }
 
 /// Whether only blanks separate `before`'s end from the start of its line.
