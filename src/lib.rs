@@ -20,6 +20,8 @@ mod span;
 pub mod syntax;
 pub mod testing;
 pub mod validate;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use error::{Error, ErrorCode, Errors, Phase, SyntaxError};
 pub use span::{Location, Span};
@@ -36,7 +38,7 @@ pub use mapping::{MappingError, Mappings};
 pub use plan::{Inputs, Options, Plan, plan};
 
 /// Parse restQL query text with the default limits. Only the grammar is checked; see
-/// [`validate`] and [`check`].
+/// [`validate()`] and [`check`].
 pub fn parse(text: &str) -> Result<Query, SyntaxError> {
     parse_with(text, &ParseOptions::default())
 }

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, ErrorCode, Errors, Phase};
-use crate::syntax::ast::{ChainItem, Query, Statement, Value, ValueKind};
+use crate::syntax::ast::{ChainItem, FilterFn, Query, Statement, Value, ValueKind};
 
 /// Check `query`, parsed from `source` (used for line, column and snippet of each error).
 pub fn validate(query: &Query, source: &str) -> Result<(), Errors> {
@@ -214,5 +214,52 @@ fn find_cycles(query: &Query, source: &str, deps: &[Vec<usize>], errors: &mut Ve
             path.push(next);
             current = next;
         }
+    }
+}
+
+/// Checks that need run-time variables: a regex given through a variable
+/// (`matches($re)`, `filterByRegex($path, $re)`) must be a string that compiles. Variables
+/// absent from `variables` are not checked (they may still be supplied at run time).
+pub fn validate_variables(
+    query: &Query,
+    source: &str,
+    variables: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), Errors> {
+    let mut errors = Vec::new();
+    for st in &query.statements {
+        for filter in &st.only {
+            for func in &filter.fns {
+                let regex = match func {
+                    FilterFn::Matches(re) => re,
+                    FilterFn::FilterByRegex { regex, .. } => regex,
+                };
+                let ValueKind::Var(name) = &regex.kind else {
+                    continue;
+                };
+                let problem = match variables.get(name) {
+                    None => None,
+                    Some(serde_json::Value::String(pattern)) => crate::regex::compile(pattern)
+                        .err()
+                        .map(|e| format!("variable ${name} is not a valid regex: {e}")),
+                    Some(other) => Some(format!(
+                        "variable ${name} must be a string holding a regex, found {other}"
+                    )),
+                };
+                if let Some(message) = problem {
+                    errors.push(Error::new(
+                        ErrorCode::InvalidRegex,
+                        Phase::Validate,
+                        message,
+                        regex.span,
+                        source,
+                    ));
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Errors(errors))
     }
 }

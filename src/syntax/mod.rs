@@ -1,6 +1,8 @@
 //! The restQL language: AST, nom parser, canonical printer. Knows nothing of HTTP or wasm.
 
 pub mod ast;
+mod expect;
+mod lex;
 mod parser;
 mod print;
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds pkg/dist from a fresh machine: the wasm32 target, the wasm-bindgen CLI pinned to the
+# crate's version, npm's binaryen for wasm-opt (Debian's corrupts wasm-bindgen output), then the
+# size-tuned release build with LTO really applied (`cargo rustc --crate-type cdylib`; a
+# cdylib+rlib crate type would silently drop it).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+cd "$root"
+
+rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+
+want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || true
+if [ "$have" != "$want" ]; then
+  echo "installing wasm-bindgen-cli $want"
+  cargo install wasm-bindgen-cli --version "$want" --force
+fi
+
+# Install again whenever the lockfile changed since the last install. (`npm ci` refuses this
+# lockfile: it lacks entries for other platforms' optional deno binaries.)
+if ! cmp -s "$here/package-lock.json" "$here/node_modules/.installed-lock.json"; then
+  (cd "$here" && npm install --no-audit --no-fund --loglevel=error)
+  cp "$here/package-lock.json" "$here/node_modules/.installed-lock.json"
+fi
+
+cargo rustc --lib --release --locked --target wasm32-unknown-unknown --crate-type cdylib
+rm -rf "$here/dist"
+wasm-bindgen target/wasm32-unknown-unknown/release/restql.wasm \
+  --target web --out-dir "$here/dist" --out-name restql --no-typescript
+"$here/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-sign-ext \
+  --enable-reference-types --enable-nontrapping-float-to-int --enable-mutable-globals \
+  "$here/dist/restql_bg.wasm" -o "$here/dist/restql_bg.wasm"
+ls -l "$here/dist"
+
+# The pure-JS build for React Native / Hermes. wasm2js takes one function table only, so no
+# externref: an MVP target CPU, and the target_features section stripped so that wasm-bindgen
+# falls back to its JS heap ABI.
+RUSTFLAGS="-Ctarget-cpu=mvp" CARGO_PROFILE_RELEASE_STRIP=true \
+  cargo rustc --lib --release --locked --target wasm32-unknown-unknown --crate-type cdylib \
+  --target-dir target/mvp
+rn="$here/dist/rn"
+wasm-bindgen target/mvp/wasm32-unknown-unknown/release/restql.wasm \
+  --target bundler --out-dir "$rn" --out-name restql --no-typescript
+"$here/node_modules/.bin/wasm2js" -Oz --enable-bulk-memory --enable-sign-ext \
+  --enable-nontrapping-float-to-int --enable-mutable-globals \
+  "$rn/restql_bg.wasm" -o "$rn/restql_bg.wasm.js"
+rm "$rn/restql_bg.wasm"
+sed -i 's#"./restql_bg.wasm"#"./restql_bg.wasm.js"#' "$rn/restql.js" "$rn/restql_bg.js"
+# wasm2js replaces the memory's ArrayBuffer when it grows without detaching the old one; the
+# glue only refreshes its cached views when the old one reads as detached.
+sed -i -E 's/(cached[A-Za-z0-9]+Memory0)\.byteLength === 0/\1.buffer !== wasm.memory.buffer/g' "$rn/restql_bg.js"
+ls -l "$rn"

@@ -1,0 +1,17 @@
+// Browsers, Deno and bundlers: the module is fetched next to this file unless told otherwise.
+import * as glue from "./dist/restql.js";
+import { initOnce, useGlue } from "./lib/api.js";
+
+export { RestqlError, parse } from "./lib/api.js";
+
+useGlue(glue);
+
+/**
+ * Loads the WebAssembly module. Idempotent. Accepts nothing (the bundled file), a URL, bytes,
+ * a Response or a compiled WebAssembly.Module.
+ */
+export function init(input) {
+  return initOnce(() =>
+    glue.default({ module_or_path: input ?? new URL("./dist/restql_bg.wasm", import.meta.url) }),
+  );
+}

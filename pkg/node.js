@@ -1,0 +1,20 @@
+// Node: fetch() cannot read file: URLs, so the bundled module is read from disk.
+import { readFile } from "node:fs/promises";
+import * as glue from "./dist/restql.js";
+import { initOnce, useGlue } from "./lib/api.js";
+
+export { RestqlError, parse } from "./lib/api.js";
+
+useGlue(glue);
+
+/**
+ * Loads the WebAssembly module. Idempotent. Accepts nothing (the bundled file), a URL, bytes,
+ * a Response or a compiled WebAssembly.Module.
+ */
+export function init(input) {
+  return initOnce(async () =>
+    glue.default({
+      module_or_path: input ?? (await readFile(new URL("./dist/restql_bg.wasm", import.meta.url))),
+    }),
+  );
+}

@@ -1,0 +1,13 @@
+// Cloudflare Workers: the module is imported as a compiled WebAssembly.Module (no fetch, no eval).
+import module from "./dist/restql_bg.wasm";
+import * as glue from "./dist/restql.js";
+import { initOnce, useGlue } from "./lib/api.js";
+
+export { RestqlError, parse } from "./lib/api.js";
+
+useGlue(glue);
+
+/** Loads the WebAssembly module. Idempotent; `input` overrides the bundled module. */
+export function init(input) {
+  return initOnce(() => glue.default({ module_or_path: input ?? module }));
+}
