@@ -163,7 +163,7 @@ impl Mappings {
     }
 
     /// The same shapes as [`Mappings::from_json`], written in YAML.
-    #[cfg(feature = "yaml")]
+    #[cfg(all(feature = "yaml", not(target_arch = "wasm32")))]
     pub fn from_yaml(text: &str) -> Result<Self, MappingError> {
         let value: Json = serde_norway::from_str(text)
             .map_err(|e| MappingError::new("", format!("not valid YAML: {e}")))?;
@@ -173,14 +173,14 @@ impl Mappings {
     /// JSON, or YAML when the text does not start like JSON (and the `yaml` feature is on).
     pub fn from_text(text: &str) -> Result<Self, MappingError> {
         let trimmed = text.trim_start();
-        if trimmed.starts_with('{') || !cfg!(feature = "yaml") {
+        if trimmed.starts_with('{') || !cfg!(all(feature = "yaml", not(target_arch = "wasm32"))) {
             return Mappings::from_json(text);
         }
-        #[cfg(feature = "yaml")]
+        #[cfg(all(feature = "yaml", not(target_arch = "wasm32")))]
         {
             Mappings::from_yaml(text)
         }
-        #[cfg(not(feature = "yaml"))]
+        #[cfg(not(all(feature = "yaml", not(target_arch = "wasm32"))))]
         {
             Mappings::from_json(text)
         }
@@ -389,7 +389,7 @@ mod tests {
         );
     }
 
-    #[cfg(feature = "yaml")]
+    #[cfg(all(feature = "yaml", not(target_arch = "wasm32")))]
     #[test]
     fn loads_yaml() {
         let m =

@@ -150,7 +150,7 @@ fn rt02_methods_and_parameter_placement() {
             &format!("{keyword} planets {params}"),
             &[(line.as_str(), Reply::json(201, json!({"ok": true})))],
         );
-        assert_eq!(lines(&calls), [line.clone()]);
+        assert_eq!(lines(&calls), std::slice::from_ref(&line));
         assert_eq!(calls[0].json_body(), body);
         assert_eq!(out.status, 200, "201 counts as 200");
         assert_eq!(out.body["planets"]["details"], d(201));
@@ -398,7 +398,7 @@ fn rt09_no_multiplex_on_a_chained_list() {
     );
     let (out, calls) = Run::new().go(
         "from planets with id = 1\nfrom people with name = planets.residents -> no-multiplex",
-        &[planets.clone()],
+        std::slice::from_ref(&planets),
     );
     assert_eq!(
         lines(&calls)[1..],
@@ -412,7 +412,7 @@ fn rt09_no_multiplex_on_a_chained_list() {
     );
     let (_, calls) = Run::new().go(
         "from planets with id = 1\nfrom people with t = planets.residents.tags -> no-multiplex",
-        &[tags.clone()],
+        std::slice::from_ref(&tags),
     );
     assert_eq!(lines(&calls)[1..], ["GET http://u/api/people/?t=a&t=b&t=c"]);
     let (_, calls) = Run::new().go(
@@ -437,7 +437,7 @@ fn rt10_list_inside_an_object_parameter() {
     );
     let (out, calls) = Run::new().go(
         "from planets with id = 1\nfrom people with profile = { name: planets.residents }",
-        &[planets.clone()],
+        std::slice::from_ref(&planets),
     );
     assert_eq!(
         lines(&calls)[1..],
@@ -664,7 +664,7 @@ from people with name = planets.leader"#,
 
     let (_, calls) = Run::new().go(
         "from planets with name = \"Yavin\"\nto people with name = planets.leader",
-        &[planets.clone()],
+        std::slice::from_ref(&planets),
     );
     assert_eq!(lines(&calls)[1], "POST http://u/api/people/");
     assert_eq!(calls[1].json_body(), json!({"name": "Yavin King"}));
@@ -947,7 +947,7 @@ fn connection_error_is_reported_as_502() {
 #[test]
 fn rt24_statement_timeout() {
     let slow = ("GET http://u/api/planets/", ok(json!({})).after(200));
-    let (out, _) = Run::new().go("from planets timeout 100", &[slow.clone()]);
+    let (out, _) = Run::new().go("from planets timeout 100", std::slice::from_ref(&slow));
     assert_eq!(out.status, 408);
     assert_eq!(
         out.body,

@@ -425,5 +425,3 @@ fn walk(json: &Json, path: &[String]) -> Val {
     }
 }
 
-#[cfg(test)]
-mod tests;

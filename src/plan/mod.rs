@@ -535,5 +535,3 @@ pub(crate) fn build_items(
     }))
 }
 
-#[cfg(test)]
-mod tests;
