@@ -83,3 +83,15 @@ fn first_error(errors: Errors) -> Outcome {
         },
     }
 }
+
+/// The plan of `text` as JSON (with its `text` form), without running anything.
+pub fn explain(
+    text: &str,
+    mappings: &Mappings,
+    inputs: &Inputs,
+    options: &Options,
+) -> Result<serde_json::Value, Errors> {
+    let query = check(text)?;
+    let plan = plan(&query, text, mappings, inputs, options)?;
+    Ok(plan.to_json())
+}

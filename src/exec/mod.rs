@@ -424,4 +424,3 @@ fn walk(json: &Json, path: &[String]) -> Val {
         _ => Val::Missing,
     }
 }
-

@@ -534,4 +534,3 @@ pub(crate) fn build_items(
         build_item(&shape, params, body)
     }))
 }
-
