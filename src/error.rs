@@ -245,30 +245,59 @@ impl fmt::Display for Errors {
 
 impl std::error::Error for Errors {}
 
+/// `{"error": first, "errors": [all]}`: the report the CLI prints and the wasm edge throws.
+impl Serialize for Errors {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("error", &self.0.first())?;
+        m.serialize_entry("errors", &self.0)?;
+        m.end()
+    }
+}
+
 /// ```text
 /// 1 | from hero with id = ,
 ///   |                     ^
 /// ```
-/// The caret covers the span on its first line (at least one column).
+/// The caret covers the span on its first line (at least one column). A long line is cut to a
+/// window around the caret, marked with `…`, so a one-line 200 KB query gives a short snippet.
 fn render_snippet(source: &str, span: Span, loc: Location) -> String {
+    const WIDTH: usize = 100;
+    const BEFORE: usize = 40;
     let rest = &source[loc.line_start..];
     let line_text = rest.split('\n').next().unwrap_or("");
     let line_text = line_text.strip_suffix('\r').unwrap_or(line_text);
-    let gutter = loc.line.to_string();
-    let pad = " ".repeat(gutter.len());
+    let chars: Vec<char> = line_text.chars().collect();
+    let caret_at = loc.column - 1;
+    let from = if chars.len() > WIDTH {
+        caret_at.saturating_sub(BEFORE)
+    } else {
+        0
+    };
+    let to = (from + WIDTH).min(chars.len()).max(from);
+    let mut shown: String = chars[from..to].iter().collect();
+    let mut lead = String::new();
+    if from > 0 {
+        shown.insert(0, '…');
+        lead.push(' ');
+    }
+    if to < chars.len() {
+        shown.push('…');
+    }
     // Keep tabs so the caret lines up under tab-indented text.
-    let lead: String = line_text
-        .chars()
-        .take(loc.column - 1)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    let line_chars_after = line_text.chars().count().saturating_sub(loc.column - 1);
+    lead.extend(
+        chars[from..caret_at.min(chars.len())]
+            .iter()
+            .map(|&c| if c == '\t' { '\t' } else { ' ' }),
+    );
     let span_chars = source
         .get(span.start.min(source.len())..span.end.min(source.len()))
         .map_or(0, |s| s.chars().take_while(|&c| c != '\n').count());
-    let width = span_chars.min(line_chars_after).max(1);
+    let width = span_chars.min(to.saturating_sub(caret_at)).max(1);
+    let gutter = loc.line.to_string();
+    let pad = " ".repeat(gutter.len());
     format!(
-        "{pad} |\n{gutter} | {line_text}\n{pad} | {lead}{}",
+        "{pad} |\n{gutter} | {shown}\n{pad} | {lead}{}",
         "^".repeat(width)
     )
 }
@@ -293,6 +322,24 @@ mod tests {
             e.snippet,
             "  |\n2 | from villain with id = ,\n  |                        ^"
         );
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_caret() {
+        let src = format!("from hero with q = \"{}\" ,", "x".repeat(10_000));
+        let at = src.len() - 1;
+        let e = Error::new(
+            ErrorCode::Syntax,
+            Phase::Parse,
+            "m",
+            Span::new(at, at + 1),
+            &src,
+        );
+        let lines: Vec<&str> = e.snippet.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[1].starts_with("1 | …xxx") && lines[1].ends_with("\" ,"));
+        assert_eq!(lines[1].chars().count(), "1 | …".chars().count() + 41);
+        assert_eq!(lines[2].find('^'), Some("1 | …".chars().count() + 40));
     }
 
     #[test]

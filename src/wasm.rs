@@ -19,9 +19,5 @@ pub fn parse_to_json(text: &str) -> Result<String, JsValue> {
 }
 
 fn errors_to_js(errors: &Errors) -> JsValue {
-    let json = serde_json::json!({
-        "error": errors.first(),
-        "errors": errors.0,
-    });
-    JsValue::from_str(&json.to_string())
+    JsValue::from_str(&serde_json::to_string(errors).unwrap_or_default())
 }

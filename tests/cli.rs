@@ -112,7 +112,7 @@ fn vars_check_regex_variables() {
     let error = &stdout_json(&bad)["error"];
     assert_eq!(error["code"], "invalid-regex");
     assert_eq!(error["phase"], "validate");
-    assert_eq!(error["column"], 24);
+    assert_eq!(error["column"], 32);
 }
 
 #[test]

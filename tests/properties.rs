@@ -310,9 +310,9 @@ fn check_total(text: &str) {
 #[test]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
     for open in ["[", "{a: "] {
-        let text = format!("from hero with x = {}", open.repeat(100_000));
+        let text = format!("from hero with x = {}", open.repeat(20_000));
         let err = restql::parse(&text).expect_err("deep nesting must be rejected");
-        assert_eq!(err.code, ErrorCode::TooDeep, "{}", err.render());
+        assert_eq!(err.code, ErrorCode::TooDeep, "{}", err.message);
     }
 }
 

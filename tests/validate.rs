@@ -30,7 +30,7 @@ fn summary(text: &str) -> Vec<(&'static str, usize, usize, String)> {
 fn a_valid_query_has_no_problems() {
     let text = "from search with q = $q\n\
                 from product with id = search.ids\n\
-                from price depends-on product with sku = product.sku headers X-Id = search.requestId";
+                from price depends-on product headers X-Id = search.requestId with sku = product.sku";
     assert_eq!(summary(text), []);
 }
 

@@ -145,7 +145,10 @@ fn parse_command(options: &Options) -> Result<ExitCode, UsageError> {
     });
     match checked {
         Ok(query) => {
-            println!("{}", pretty(&query.to_canonical_json()));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&query).unwrap_or_default()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => Ok(report(&errors)),
@@ -190,16 +193,9 @@ fn explain_command(options: &Options) -> Result<ExitCode, UsageError> {
 /// `{"error": first, "errors": [all]}` on stdout; the rendered snippets on stderr when it is a
 /// terminal, where a person reads them.
 fn report(errors: &Errors) -> ExitCode {
-    let first = errors
-        .first()
-        .map(|e| serde_json::to_value(e).unwrap_or_default());
-    let all: Vec<serde_json::Value> = errors
-        .iter()
-        .map(|e| serde_json::to_value(e).unwrap_or_default())
-        .collect();
     println!(
         "{}",
-        pretty(&serde_json::json!({ "error": first, "errors": all }))
+        serde_json::to_string_pretty(errors).unwrap_or_default()
     );
     if std::io::stderr().is_terminal() {
         for e in errors.iter() {
@@ -207,8 +203,4 @@ fn report(errors: &Errors) -> ExitCode {
         }
     }
     ExitCode::from(1)
-}
-
-fn pretty(value: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }

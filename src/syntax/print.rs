@@ -137,13 +137,17 @@ impl fmt::Display for Value {
             ValueKind::Null => f.write_str("null"),
             ValueKind::Var(name) => write!(f, "${name}"),
             ValueKind::Chain(items) => {
+                // Path variables print bracketed (`a[$x].b`): a bare `$x` right before the `]`
+                // closing a list would read as `$x]`, the grammar's optional closing bracket.
                 for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_char('.')?;
-                    }
                     match item {
-                        ChainItem::Key(k) => f.write_str(k)?,
-                        ChainItem::Var(v) => write!(f, "${v}")?,
+                        ChainItem::Key(k) => {
+                            if i > 0 {
+                                f.write_char('.')?;
+                            }
+                            f.write_str(k)?
+                        }
+                        ChainItem::Var(v) => write!(f, "[${v}]")?,
                     }
                 }
                 Ok(())
