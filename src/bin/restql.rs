@@ -168,11 +168,12 @@ fn explain_command(options: &Options) -> Result<ExitCode, UsageError> {
             )));
         }
     };
+    // Read the query first: a caller writing it to stdin never meets a closed pipe.
+    let text = options.read_query()?;
     let mappings_text = std::fs::read_to_string(path)
         .map_err(|e| UsageError(format!("cannot read '{path}': {e}")))?;
     let mappings = restql::Mappings::from_text(&mappings_text)
         .map_err(|e| UsageError(format!("{path}: {e}")))?;
-    let text = options.read_query()?;
     let inputs = restql::Inputs {
         variables: options.variables()?.unwrap_or_default(),
         headers: Vec::new(),
@@ -183,7 +184,10 @@ fn explain_command(options: &Options) -> Result<ExitCode, UsageError> {
             Ok(ExitCode::SUCCESS)
         }
         Ok(plan) => {
-            println!("{}", pretty(&plan));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&plan).unwrap_or_default()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => Ok(report(&errors)),
