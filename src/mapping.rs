@@ -267,20 +267,21 @@ impl UrlTemplate {
     /// absent values leave the segment empty, and empty segments collapse like restQL's HTTP
     /// client does (`/a/:x/b` without `x` is `/a/b`; a trailing `/` stays).
     pub fn render_path(&self, mut value: impl FnMut(&str) -> Option<String>) -> String {
-        let mut url = self.origin.clone();
+        let mut url = String::with_capacity(self.raw.len() + 16);
+        url.push_str(&self.origin);
         let last = self.segments.len().saturating_sub(1);
         for (i, segment) in self.segments.iter().enumerate() {
-            let mut text = segment.literal.clone();
+            let start = url.len();
+            url.push('/');
+            url.push_str(&segment.literal);
             if let Some(name) = &segment.placeholder
                 && let Some(v) = value(name)
             {
-                encode_into(&mut text, &v, false);
+                encode_into(&mut url, &v, false);
             }
-            if text.is_empty() && i != last {
-                continue;
+            if url.len() == start + 1 && i != last {
+                url.truncate(start);
             }
-            url.push('/');
-            url.push_str(&text);
         }
         url
     }

@@ -250,41 +250,16 @@ pub struct Stats {
 }
 
 /// Build the response from every statement's answers (all statements have one).
-pub(crate) fn shape(plan: &Plan<'_>, results: &[Tree<Rc<Answer>>], stats: Stats) -> Outcome {
-    // `only`, per item.
-    let mut views: Vec<Option<Json>> = results
-        .iter()
-        .zip(&plan.statements)
-        .map(|(tree, sp)| result_of(tree, sp.only.as_ref()))
-        .collect();
-
-    // `in`, in query order; the inserted statement loses its result.
-    for (i, sp) in plan.statements.iter().enumerate() {
-        let Some(target) = &sp.statement.in_target else {
-            continue;
-        };
-        let Some(t) = plan.statements.iter().position(|s| s.id == target.target()) else {
-            continue;
-        };
-        if t == i {
-            continue;
-        }
-        let Some(inserted) = views[i].clone() else {
-            continue;
-        };
-        let multiplexed = results[i].is_multiplexed();
-        if let Some(dest) = views[t].as_mut() {
-            insert_in(dest, &target.path[1..], &inserted, multiplexed);
-            views[i] = None;
-        }
-    }
-
-    let mut body = Map::new();
+pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stats) -> Outcome {
+    // Status, Cache-Control, header copies and details, from visible statements only.
     let mut headers = Vec::new();
     let mut status = 200;
     let mut cache = CacheDirective::default();
-    for ((sp, tree), result) in plan.statements.iter().zip(results).zip(views) {
+    let mut details = Vec::with_capacity(results.len());
+    let multiplexed: Vec<bool> = results.iter().map(Tree::is_multiplexed).collect();
+    for (sp, tree) in plan.statements.iter().zip(&results) {
         if sp.statement.hidden {
+            details.push(None);
             continue;
         }
         let ignore = sp.statement.ignore_errors;
@@ -306,11 +281,42 @@ pub(crate) fn shape(plan: &Plan<'_>, results: &[Tree<Rc<Answer>>], stats: Stats)
                 headers.push((format!("{}-{}", sp.id, name), value.clone()));
             }
         }
+        details.push(Some(details_tree(tree, ignore, plan.options.debug)));
+    }
+
+    // `only`, per item; answers nobody else shares give up their body without a copy.
+    let mut views: Vec<Option<Json>> = results
+        .into_iter()
+        .zip(&plan.statements)
+        .map(|(tree, sp)| result_of(tree, sp.only.as_ref()))
+        .collect();
+
+    // `in`, in query order; the inserted statement loses its result.
+    for (i, sp) in plan.statements.iter().enumerate() {
+        let Some(target) = &sp.statement.in_target else {
+            continue;
+        };
+        let Some(t) = plan.statements.iter().position(|s| s.id == target.target()) else {
+            continue;
+        };
+        if t == i || views[t].is_none() {
+            continue;
+        }
+        let Some(inserted) = views[i].take() else {
+            continue;
+        };
+        if let Some(dest) = views[t].as_mut() {
+            insert_in(dest, &target.path[1..], &inserted, multiplexed[i]);
+        }
+    }
+
+    let mut body = Map::new();
+    for ((sp, details), result) in plan.statements.iter().zip(details).zip(views) {
+        let Some(details) = details else {
+            continue;
+        };
         let mut entry = Map::new();
-        entry.insert(
-            "details".into(),
-            details_tree(tree, ignore, plan.options.debug),
-        );
+        entry.insert("details".into(), details);
         if let Some(result) = result {
             entry.insert("result".into(), result);
         }
@@ -341,31 +347,38 @@ fn normalise(status: u16) -> u16 {
 
 /// The `result` of a statement: an item's body (filtered), or an array parallel to the
 /// multiplexing, omitted when every item has an empty body.
-fn result_of(tree: &Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Option<Json> {
-    fn item(a: &Answer, only: Option<&OnlyTree>) -> Option<Json> {
-        match &a.body {
+fn result_of(tree: Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Option<Json> {
+    fn item(a: Rc<Answer>, only: Option<&OnlyTree>) -> Option<Json> {
+        if let (Body::Json(j), Some(o)) = (&a.body, only) {
+            return Some(o.apply(j));
+        }
+        let body = match Rc::try_unwrap(a) {
+            Ok(answer) => answer.body,
+            Err(shared) => match &shared.body {
+                Body::Empty => Body::Empty,
+                Body::Json(j) => Body::Json(j.clone()),
+                Body::Text(t) => Body::Text(t.clone()),
+            },
+        };
+        match body {
             Body::Empty => None,
-            Body::Text(t) => Some(Json::String(t.clone())),
-            Body::Json(j) => Some(match only {
-                Some(o) => o.apply(j),
-                None => j.clone(),
-            }),
+            Body::Text(t) => Some(Json::String(t)),
+            Body::Json(j) => Some(j),
         }
     }
-    fn any_body(tree: &Tree<Rc<Answer>>) -> bool {
-        let mut any = false;
-        tree.for_each(&mut |a| any |= !matches!(a.body, Body::Empty));
-        any
-    }
-    fn walk(tree: &Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Json {
+    fn walk(tree: Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Json {
         match tree {
             Tree::Leaf(a) => item(a, only).unwrap_or(Json::Null),
-            Tree::Group(items) => Json::Array(items.iter().map(|i| walk(i, only)).collect()),
+            Tree::Group(items) => Json::Array(items.into_iter().map(|i| walk(i, only)).collect()),
         }
     }
     match tree {
         Tree::Leaf(a) => item(a, only),
-        group => any_body(group).then(|| walk(group, only)),
+        group => {
+            let mut any = false;
+            group.for_each(&mut |a| any |= !matches!(a.body, Body::Empty));
+            any.then(|| walk(group, only))
+        }
     }
 }
 

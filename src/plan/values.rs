@@ -337,9 +337,15 @@ pub(crate) fn multiplex(params: Vec<ParamVal>, budget: &mut usize) -> Option<Tre
             .iter()
             .map(|p| {
                 if p.multiplex {
+                    // Field by field: `..p.clone()` would copy the whole list for every item.
                     ParamVal {
+                        key: p.key.clone(),
                         val: pick(&p.val, j),
-                        ..p.clone()
+                        multiplex: p.multiplex,
+                        explode: p.explode,
+                        as_body: p.as_body,
+                        as_query: p.as_query,
+                        encoded: p.encoded,
                     }
                 } else {
                     p.clone()
