@@ -32,7 +32,10 @@ struct InMemory {
 }
 
 impl Transport for InMemory {
-    fn send(&self, request: Request) -> LocalBoxFuture<'_, Result<Response, TransportError>> {
+    fn send<'a>(
+        &'a self,
+        request: &'a Request,
+    ) -> LocalBoxFuture<'a, Result<Response, TransportError>> {
         let answer = self
             .answers
             .get(&request.url)

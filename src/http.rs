@@ -80,9 +80,13 @@ impl fmt::Display for TransportError {
 impl std::error::Error for TransportError {}
 
 /// Sends upstream calls. Implemented by the wasm `fetch` binding, by test fakes and by the
-/// in-memory benchmark transport.
+/// in-memory benchmark transport. The request is lent: one built request may serve several
+/// statements (dedupe), and most transports only read it.
 pub trait Transport {
-    fn send(&self, request: Request) -> LocalBoxFuture<'_, Result<Response, TransportError>>;
+    fn send<'a>(
+        &'a self,
+        request: &'a Request,
+    ) -> LocalBoxFuture<'a, Result<Response, TransportError>>;
 }
 
 /// Time as the executor sees it: virtual in tests, `Date.now`/`setTimeout` in wasm.

@@ -261,11 +261,14 @@ impl FakeTransport {
 }
 
 impl Transport for FakeTransport {
-    fn send(&self, request: Request) -> LocalBoxFuture<'_, Result<Response, TransportError>> {
-        let reply = (self.handler)(&request);
+    fn send<'a>(
+        &'a self,
+        request: &'a Request,
+    ) -> LocalBoxFuture<'a, Result<Response, TransportError>> {
+        let reply = (self.handler)(request);
         self.calls.borrow_mut().push(RecordedCall {
             at_ms: self.clock.now_ms(),
-            request,
+            request: request.clone(),
         });
         if reply.latency_ms == 0 {
             return futures::future::ready(reply.result).boxed_local();

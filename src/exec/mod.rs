@@ -201,7 +201,7 @@ async fn run_statements(
     let mut started = vec![false; n];
     let mut calls: Vec<CallEntry> = Vec::new();
     // Dedupe within the query: same request and same timeout -> one call.
-    let mut by_key: HashMap<DedupeKey, usize> = HashMap::new();
+
     let mut in_flight = FuturesUnordered::new();
     let mut stats = Stats::default();
     let static_calls: usize = plan
@@ -211,6 +211,8 @@ async fn run_statements(
         .map(|t| t.leaves().len())
         .sum();
     let mut budget = plan.options.max_calls.saturating_sub(static_calls);
+    let mut by_key: HashMap<DedupeKey, usize> = HashMap::with_capacity(static_calls.max(32));
+    calls.reserve(static_calls.max(32));
 
     loop {
         let mut progressed = true;
@@ -365,14 +367,16 @@ fn send<'a>(
     async move {
         let start = clock.now_ms();
         let limit = call.request.max_response_bytes;
-        let mut sending = transport.send(call.request.clone());
-        // An answer already there (caches, in-memory transports) needs no timer.
-        let outcome = match (&mut sending).now_or_never() {
-            Some(r) => Some(r),
-            None => match select(sending, clock.sleep(timeout_ms)).await {
-                Either::Left((r, _)) => Some(r),
-                Either::Right(_) => None,
-            },
+        let outcome = {
+            let mut sending = transport.send(&call.request);
+            // An answer already there (caches, in-memory transports) needs no timer.
+            match (&mut sending).now_or_never() {
+                Some(r) => Some(r),
+                None => match select(sending, clock.sleep(timeout_ms)).await {
+                    Either::Left((r, _)) => Some(r),
+                    Either::Right(_) => None,
+                },
+            }
         };
         let time = clock.now_ms().saturating_sub(start);
         let answer = match outcome {

@@ -520,6 +520,7 @@ pub(crate) fn build_items(
         headers: &headers,
         json_strings_in_body: plan.options.json_strings_in_body,
         max_response_bytes: plan.options.max_response_bytes,
+        debug: plan.options.debug,
     };
     let tree = multiplex(params, budget)?;
     Some(tree.map(&mut |leaf| {

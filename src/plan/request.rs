@@ -82,7 +82,7 @@ pub enum Item {
 pub struct Call {
     pub request: Request,
     pub key: RequestKey,
-    /// Query-string params as sent, for debug output.
+    /// Query-string params as sent, for debug output (empty unless `Options::debug`).
     pub params: serde_json::Map<String, Json>,
 }
 
@@ -95,6 +95,8 @@ pub(crate) struct RequestShape<'a> {
     pub(crate) headers: &'a [(String, String)],
     pub(crate) json_strings_in_body: bool,
     pub(crate) max_response_bytes: usize,
+    /// Collect the query params for debug output.
+    pub(crate) debug: bool,
 }
 
 /// The skip message restQL gives when chained values come from failed statements.
@@ -119,14 +121,14 @@ pub(crate) fn build_item(
     let mut failed: Vec<&str> = params
         .iter()
         .filter(|p| p.val.contains_failed())
-        .map(|p| p.key.as_str())
+        .map(|p| &*p.key)
         .collect();
     if dynamic_body.is_some_and(|b| b.val.contains_failed()) {
-        failed.push(dynamic_body.map_or("", |b| b.key.as_str()));
+        failed.push(dynamic_body.map_or("", |b| &*b.key));
     }
     for p in params {
         if shape.template.is_path_placeholder(&p.key) && p.val == Val::Missing {
-            failed.push(p.key.as_str());
+            failed.push(&p.key);
         }
     }
     if !failed.is_empty() {
@@ -135,7 +137,7 @@ pub(crate) fn build_item(
     }
 
     // The last param with a key wins (restQL keeps duplicates in a map).
-    let last_of = |key: &str| params.iter().rposition(|p| p.key == key);
+    let last_of = |key: &str| params.iter().rposition(|p| &*p.key == key);
     let effective = params
         .iter()
         .enumerate()
@@ -145,7 +147,7 @@ pub(crate) fn build_item(
         params
             .iter()
             .rev()
-            .find(|p| p.key == name)
+            .find(|p| &*p.key == name)
             .and_then(|p| p.val.to_json(p.explode))
             .map(|j| text_of(&j))
     });
@@ -170,8 +172,8 @@ pub(crate) fn build_item(
         }
         if !sends_body || p.as_query || shape.template.is_query_placeholder(&p.key) {
             append_query(&mut query, &p.key, &json);
-            if !json.is_null() && json != Json::String(String::new()) {
-                debug_params.insert(p.key.clone(), json);
+            if shape.debug && !json.is_null() && json != Json::String(String::new()) {
+                debug_params.insert(p.key.to_string(), json);
             }
         } else if !json.is_null() {
             let json = match json {
@@ -180,7 +182,7 @@ pub(crate) fn build_item(
                 }
                 other => other,
             };
-            body_fields.insert(p.key.clone(), json);
+            body_fields.insert(p.key.to_string(), json);
         }
     }
 
@@ -264,6 +266,7 @@ mod tests {
             headers: &[],
             json_strings_in_body: true,
             max_response_bytes: 1024,
+            debug: true,
         };
         let params: Vec<ParamVal> = params
             .iter()

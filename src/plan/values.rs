@@ -174,7 +174,8 @@ pub(crate) fn resolve(
 /// How a resolved `with` param is sent.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ParamVal {
-    pub(crate) key: String,
+    /// Shared: every multiplexed item carries the key.
+    pub(crate) key: std::rc::Rc<str>,
     pub(crate) val: Val,
     pub(crate) multiplex: bool,
     pub(crate) explode: bool,
@@ -187,7 +188,7 @@ pub(crate) struct ParamVal {
 /// Apply the `-> fn` list left to right: encoders change the value, the others set flags.
 pub(crate) fn apply_fns(key: &str, mut val: Val, fns: &[ParamFn]) -> ParamVal {
     let mut p = ParamVal {
-        key: key.to_string(),
+        key: std::rc::Rc::from(key),
         val: Val::Absent,
         multiplex: true,
         explode: true,
@@ -395,7 +396,7 @@ mod tests {
         match t {
             Tree::Leaf(ps) => Json::Object(
                 ps.iter()
-                    .filter_map(|p| p.val.to_json(true).map(|j| (p.key.clone(), j)))
+                    .filter_map(|p| p.val.to_json(true).map(|j| (p.key.to_string(), j)))
                     .collect(),
             ),
             Tree::Group(items) => Json::Array(items.iter().map(shape).collect()),
