@@ -266,7 +266,10 @@ impl UrlTemplate {
     /// `origin + path` with each placeholder replaced by `value(name)` (percent-encoded here);
     /// absent values leave the segment empty, and empty segments collapse like restQL's HTTP
     /// client does (`/a/:x/b` without `x` is `/a/b`; a trailing `/` stays).
-    pub fn render_path(&self, mut value: impl FnMut(&str) -> Option<String>) -> String {
+    pub fn render_path<'v>(
+        &self,
+        mut value: impl FnMut(&str) -> Option<std::borrow::Cow<'v, str>>,
+    ) -> String {
         let mut url = String::with_capacity(self.raw.len() + 16);
         url.push_str(&self.origin);
         let last = self.segments.len().saturating_sub(1);

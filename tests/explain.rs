@@ -39,7 +39,7 @@ wave 0
   search = GET search http://shop/search?:q
     timeout 5000 ms
     single call (1 call)
-      #b23c4464 GET http://shop/search?q=tv
+      #c9329d9f GET http://shop/search?q=tv
 wave 1
   product = GET product http://shop/product/:id
     timeout 5000 ms
@@ -68,22 +68,22 @@ wave 0
   a = GET product http://shop/product/:id
     timeout 5000 ms, cache max-age=60
     multiplexed 3 (3 calls)
-      #ca0abc3c GET http://shop/product/1 (shared)
-      #af22997f GET http://shop/product/2 (shared)
-      #ca0abc3c GET http://shop/product/1 (shared)
+      #1ebe61f7 GET http://shop/product/1 (shared)
+      #3032d918 GET http://shop/product/2 (shared)
+      #1ebe61f7 GET http://shop/product/1 (shared)
   b = GET product http://shop/product/:id [hidden]
     timeout 5000 ms, cache max-age=60
     single call (1 call)
-      #af22997f GET http://shop/product/2 (shared)
+      #3032d918 GET http://shop/product/2 (shared)
 wave 1
   cart = GET cart http://shop/cart/:id [ignore-errors]
     timeout 5000 ms, cache max-age=60
     after a (depends-on)
     single call (1 call)
-      #3d04d80f GET http://shop/cart/9
+      #4c96e068 GET http://shop/cart/9
 dedupe
-  #af22997f one call for a[1], b
-  #ca0abc3c one call for a[0], a[2]
+  #1ebe61f7 one call for a[0], a[2]
+  #3032d918 one call for a[1], b
 "
     );
 }
@@ -98,9 +98,9 @@ wave 0
   cart = POST cart http://shop/cart/:id
     timeout 100 ms
     multiplexed [2, 1] (3 calls)
-      #2fa1cb9a POST http://shop/cart/1 {\"n\":1}
-      #72715438 POST http://shop/cart/2 {\"n\":1}
-      #69365308 POST http://shop/cart/3 {\"n\":1}
+      #5706bbd7 POST http://shop/cart/1 {\"n\":1}
+      #980e2ec2 POST http://shop/cart/2 {\"n\":1}
+      #22650ea6 POST http://shop/cart/3 {\"n\":1}
 "
     );
 }
@@ -126,7 +126,7 @@ fn json_form_lists_waves_dependencies_and_calls() {
     assert_eq!(plan["statements"][1]["calls"], json!(null));
     assert_eq!(
         plan["statements"][0]["calls"],
-        json!({"key": "b23c4464", "method": "GET", "url": "http://shop/search?q=tv", "body": null})
+        json!({"key": "c9329d9f", "method": "GET", "url": "http://shop/search?q=tv", "body": null})
     );
 }
 

@@ -159,7 +159,7 @@ struct DedupeKey(Rc<Call>, u64);
 
 impl PartialEq for DedupeKey {
     fn eq(&self, other: &Self) -> bool {
-        self.1 == other.1 && self.0.key == other.0.key
+        self.1 == other.1 && self.0.key() == other.0.key()
     }
 }
 
@@ -167,7 +167,7 @@ impl Eq for DedupeKey {}
 
 impl std::hash::Hash for DedupeKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.key.hash(state);
+        self.0.key().hash(state);
         self.1.hash(state);
     }
 }

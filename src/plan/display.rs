@@ -114,7 +114,7 @@ impl Plan<'_> {
                         Item::Call(c) => {
                             let mut line = format!(
                                 "      #{} {} {}",
-                                c.key.fingerprint(),
+                                c.key().fingerprint(),
                                 c.request.method,
                                 c.request.url
                             );
@@ -122,7 +122,7 @@ impl Plan<'_> {
                                 let _ = write!(line, " {body}");
                             }
                             let shared = groups
-                                .get(&c.key.fingerprint())
+                                .get(&c.key().fingerprint())
                                 .is_some_and(|users| users.len() > 1);
                             if shared {
                                 line.push_str(" (shared)");
@@ -150,7 +150,7 @@ impl Plan<'_> {
                     } else {
                         sp.id.to_string()
                     };
-                    groups.entry(c.key.fingerprint()).or_default().push(user);
+                    groups.entry(c.key().fingerprint()).or_default().push(user);
                 }
             }
         }
@@ -181,7 +181,7 @@ impl Plan<'_> {
                 let calls = sp.items.as_ref().map(|items| {
                     items.map(&mut |item| match item {
                         Item::Call(c) => json!({
-                            "key": c.key.fingerprint(),
+                            "key": c.key().fingerprint(),
                             "method": c.request.method,
                             "url": c.request.url,
                             "body": c.request.body,

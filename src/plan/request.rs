@@ -2,6 +2,7 @@
 //! that decides what a call is, used by `explain`, by dedupe in the executor, and later by batch
 //! grouping and caches.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use serde_json::Value as Json;
@@ -12,16 +13,12 @@ use crate::plan::values::{ParamVal, Val, text_of};
 use crate::syntax::ast::Method;
 
 /// Identity of a request: two calls with equal keys get the same answer, so they go out once.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestKey {
-    pub method: &'static str,
-    pub url: String,
-    pub body: Option<String>,
-    /// Headers that can vary the answer: every sent header but tracing ones, names lower-cased,
-    /// sorted. Cross-query dedupe and caches (later) key on this too, so `Authorization` and
-    /// `Cookie` must stay in.
-    pub vary: Vec<(String, String)>,
-}
+/// The key is the method, the URL, the body and the headers that can vary the answer (every
+/// header but tracing ones; names compared case-insensitively, order ignored). It is a view
+/// over the request, so computing and comparing keys allocates nothing; cross-query dedupe and
+/// caches (later) key on the same rules, so `Authorization` and `Cookie` must stay in.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestKey<'a>(pub &'a Request);
 
 /// Headers that never change an answer and differ on every request.
 const NON_VARYING: [&str; 5] = [
@@ -32,40 +29,76 @@ const NON_VARYING: [&str; 5] = [
     "x-b3-spanid",
 ];
 
-impl RequestKey {
-    pub fn of(request: &Request) -> RequestKey {
-        let mut vary: Vec<(String, String)> = request
-            .headers
-            .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-            .filter(|(n, _)| !NON_VARYING.contains(&n.as_str()))
-            .collect();
-        vary.sort();
-        RequestKey {
-            method: request.method,
-            url: request.url.clone(),
-            body: request.body.clone(),
-            vary,
-        }
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+fn fnv(mut h: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
+    for b in bytes.into_iter().chain([0xff]) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+impl<'a> RequestKey<'a> {
+    pub fn of(request: &'a Request) -> Self {
+        RequestKey(request)
     }
 
-    /// A short, stable fingerprint for display (FNV-1a over the key's parts).
-    pub fn fingerprint(&self) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut feed = |s: &str| {
-            for b in s.bytes().chain([0xff]) {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
+    fn varying(&self) -> impl Iterator<Item = &'a (String, String)> + 'a {
+        self.0
+            .headers
+            .iter()
+            .filter(|(n, _)| !NON_VARYING.iter().any(|x| n.eq_ignore_ascii_case(x)))
+    }
+
+    /// A 64-bit FNV-1a digest of the canonical key (headers combined order-independently).
+    pub fn digest(&self) -> u64 {
+        let r = self.0;
+        let mut h = fnv(FNV_OFFSET, r.method.bytes());
+        h = fnv(h, r.url.bytes());
+        h = match &r.body {
+            Some(body) => fnv(h, body.bytes()),
+            None => fnv(h, [0u8]),
         };
-        feed(self.method);
-        feed(&self.url);
-        feed(self.body.as_deref().unwrap_or("\u{0}"));
-        for (n, v) in &self.vary {
-            feed(n);
-            feed(v);
+        let mut headers: u64 = 0;
+        for (n, v) in self.varying() {
+            let one = fnv(
+                fnv(FNV_OFFSET, n.bytes().map(|b| b.to_ascii_lowercase())),
+                v.bytes(),
+            );
+            headers = headers.wrapping_add(one);
         }
-        format!("{:08x}", h >> 32)
+        fnv(h, headers.to_le_bytes())
+    }
+
+    /// A short, stable fingerprint for display.
+    pub fn fingerprint(&self) -> String {
+        format!("{:08x}", self.digest() >> 32)
+    }
+}
+
+impl PartialEq for RequestKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.0, other.0);
+        if a.method != b.method || a.url != b.url || a.body != b.body {
+            return false;
+        }
+        let contains = |key: &RequestKey<'_>, (n, v): &(String, String)| {
+            key.varying()
+                .any(|(m, w)| m.eq_ignore_ascii_case(n) && w == v)
+        };
+        self.varying().count() == other.varying().count()
+            && self.varying().all(|h| contains(other, h))
+            && other.varying().all(|h| contains(self, h))
+    }
+}
+
+impl Eq for RequestKey<'_> {}
+
+impl std::hash::Hash for RequestKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.digest());
     }
 }
 
@@ -81,7 +114,6 @@ pub enum Item {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
     pub request: Request,
-    pub key: RequestKey,
     /// Query-string params as sent, for debug output (empty unless `Options::debug`).
     pub params: serde_json::Map<String, Json>,
 }
@@ -97,6 +129,13 @@ pub(crate) struct RequestShape<'a> {
     pub(crate) max_response_bytes: usize,
     /// Collect the query params for debug output.
     pub(crate) debug: bool,
+}
+
+impl Call {
+    /// The request identity of this call.
+    pub fn key(&self) -> RequestKey<'_> {
+        RequestKey(&self.request)
+    }
 }
 
 /// The skip message restQL gives when chained values come from failed statements.
@@ -148,8 +187,10 @@ pub(crate) fn build_item(
             .iter()
             .rev()
             .find(|p| &*p.key == name)
-            .and_then(|p| p.val.to_json(p.explode))
-            .map(|j| text_of(&j))
+            .and_then(|p| match &p.val {
+                Val::Scalar(Json::String(s)) => Some(Cow::Borrowed(s.as_str())),
+                other => other.to_json(p.explode).map(|j| Cow::Owned(text_of(&j))),
+            })
     });
 
     let sends_body = shape.method.sends_body();
@@ -226,10 +267,8 @@ pub(crate) fn build_item(
         body,
         max_response_bytes: shape.max_response_bytes,
     };
-    let key = RequestKey::of(&request);
     Item::Call(Rc::new(Call {
         request,
-        key,
         params: debug_params,
     }))
 }
@@ -326,12 +365,41 @@ mod tests {
     }
 
     #[test]
+    fn keys_ignore_header_case_order_and_tracing_but_not_credentials() {
+        let request = |headers: &[(&str, &str)]| Request {
+            method: "GET",
+            url: "http://u/a".into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: None,
+            max_response_bytes: 10,
+        };
+        let a = request(&[
+            ("Authorization", "t1"),
+            ("Accept", "x"),
+            ("traceparent", "1"),
+        ]);
+        let b = request(&[
+            ("accept", "x"),
+            ("authorization", "t1"),
+            ("Traceparent", "2"),
+        ]);
+        let c = request(&[("Authorization", "t2"), ("Accept", "x")]);
+        assert_eq!(RequestKey(&a), RequestKey(&b));
+        assert_eq!(RequestKey(&a).digest(), RequestKey(&b).digest());
+        assert_ne!(RequestKey(&a), RequestKey(&c));
+        assert_ne!(RequestKey(&a).digest(), RequestKey(&c).digest());
+    }
+
+    #[test]
     fn identical_requests_have_equal_keys() {
         let a = call(build(Method::From, "http://u/p/:id", &[("id", json!(1))]));
         let b = call(build(Method::From, "http://u/p/:id", &[("id", json!(1))]));
         let c = call(build(Method::From, "http://u/p/:id", &[("id", json!(2))]));
-        assert_eq!(a.key, b.key);
-        assert_ne!(a.key, c.key);
-        assert_eq!(a.key.fingerprint(), b.key.fingerprint());
+        assert_eq!(a.key(), b.key());
+        assert_ne!(a.key(), c.key());
+        assert_eq!(a.key().fingerprint(), b.key().fingerprint());
     }
 }

@@ -332,16 +332,31 @@ pub(crate) fn multiplex(params: Vec<ParamVal>, budget: &mut usize) -> Option<Tre
         *budget = budget.checked_sub(1)?;
         return Some(Tree::Leaf(params));
     };
-    let mut items = Vec::with_capacity(k.min(*budget));
-    for j in 0..k {
-        let picked = params
+    if k > *budget {
+        return None;
+    }
+    // Move each multiplexing value apart into its k items (no copy of list elements); the
+    // other params are copied into every item.
+    let mut columns: Vec<std::vec::IntoIter<Val>> = Vec::with_capacity(params.len());
+    let mut templates = Vec::with_capacity(params.len());
+    for mut p in params {
+        if p.multiplex {
+            columns.push(split(std::mem::replace(&mut p.val, Val::Absent), k).into_iter());
+        } else {
+            columns.push(Vec::new().into_iter());
+        }
+        templates.push(p);
+    }
+    let mut items = Vec::with_capacity(k);
+    for _ in 0..k {
+        let picked = templates
             .iter()
-            .map(|p| {
+            .zip(columns.iter_mut())
+            .map(|(p, column)| {
                 if p.multiplex {
-                    // Field by field: `..p.clone()` would copy the whole list for every item.
                     ParamVal {
                         key: p.key.clone(),
-                        val: pick(&p.val, j),
+                        val: column.next().unwrap_or(Val::Missing),
                         multiplex: p.multiplex,
                         explode: p.explode,
                         as_body: p.as_body,
@@ -366,16 +381,25 @@ fn list_lengths(v: &Val, out: &mut Vec<usize>) {
     }
 }
 
-fn pick(v: &Val, j: usize) -> Val {
+/// The k items of a multiplexing value: element j of every list in it (lists are at least k
+/// long), other parts repeated.
+fn split(v: Val, k: usize) -> Vec<Val> {
     match v {
-        Val::List(items) => items.get(j).cloned().unwrap_or(Val::Missing),
-        Val::Object(entries) => Val::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.clone(), pick(v, j)))
-                .collect(),
-        ),
-        other => other.clone(),
+        Val::List(mut items) => {
+            items.truncate(k);
+            items
+        }
+        Val::Object(entries) => {
+            let mut objects: Vec<Vec<(String, Val)>> =
+                (0..k).map(|_| Vec::with_capacity(entries.len())).collect();
+            for (key, value) in entries {
+                for (object, part) in objects.iter_mut().zip(split(value, k)) {
+                    object.push((key.clone(), part));
+                }
+            }
+            objects.into_iter().map(Val::Object).collect()
+        }
+        other => vec![other; k],
     }
 }
 
