@@ -1585,3 +1585,40 @@ fn upstream_data_never_panics() {
         assert!(!calls.is_empty());
     }
 }
+
+#[test]
+fn statements_start_when_their_own_dependencies_end() {
+    // Waves are the static view; at run time `fast2` does not wait for `slow`.
+    let (out, calls) = Run::new().go(
+        "from hero as slow\nfrom hero as fast with id = 1\nfrom sidekick as fast2 with id = fast.id\nfrom villain with id = slow.id",
+        &[
+            ("GET http://u/hero/", ok(json!({"id": 9})).after(100)),
+            ("GET http://u/hero/1", ok(json!({"id": 2})).after(10)),
+            ("GET http://u/sidekick/2", ok(json!({})).after(10)),
+            ("GET http://u/villain/9", ok(json!({}))),
+        ],
+    );
+    let started: Vec<(String, u64)> = calls.iter().map(|c| (c.line(), c.at_ms)).collect();
+    assert_eq!(
+        started,
+        [
+            ("GET http://u/hero/".to_string(), 0),
+            ("GET http://u/hero/1".to_string(), 0),
+            ("GET http://u/sidekick/2".to_string(), 10),
+            ("GET http://u/villain/9".to_string(), 100),
+        ]
+    );
+    assert_eq!(out.status, 200);
+    assert_eq!(out.stats.duration_ms, 100);
+}
+
+#[test]
+fn a_query_deadline_cancels_calls_still_in_flight() {
+    let (out, calls) = Run::new().go(
+        "use timeout 50\nfrom hero timeout 1000\nfrom sidekick with id = hero.id",
+        &[("GET http://u/hero/", ok(json!({"id": 1})).after(500))],
+    );
+    assert_eq!(lines(&calls), ["GET http://u/hero/"]);
+    assert_eq!(out.status, 408);
+    assert_eq!(out.stats.duration_ms, 50);
+}
