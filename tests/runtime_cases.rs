@@ -1622,3 +1622,61 @@ fn a_query_deadline_cancels_calls_still_in_flight() {
     assert_eq!(out.status, 408);
     assert_eq!(out.stats.duration_ms, 50);
 }
+
+// ---- The rest of spec §25, one test each ------------------------------------------------------
+
+#[test]
+fn no_multiplex_before_as_query_keeps_the_param() {
+    let (_, calls) = Run::new().go(
+        r#"to hero with ctx = ["a","b"] -> no-multiplex -> as-query"#,
+        &[],
+    );
+    assert_eq!(lines(&calls), ["POST http://u/hero/?ctx=a&ctx=b"]);
+}
+
+#[test]
+fn base64_of_an_object_encodes_its_json() {
+    let (_, calls) = Run::new().go(
+        r#"from hero with c = {k: "v"} -> base64, l = [1, "a"] -> base64"#,
+        &[],
+    );
+    // base64('{"k":"v"}') and base64('[1,"a"]'); restQL encodes Go's `map[k:v]` and `[1 a]`.
+    assert_eq!(
+        lines(&calls),
+        ["GET http://u/hero/?c=eyJrIjoidiJ9&l=WzEsImEiXQ%3D%3D"]
+    );
+}
+
+#[test]
+fn one_segment_in_merges_into_the_whole_result() {
+    // restQL answers 500 with an empty body.
+    let (out, _) = Run::new().go(
+        "from hero\nfrom sidekick in hero",
+        &[
+            ("GET http://u/hero/", ok(json!({"a": 1}))),
+            ("GET http://u/sidekick/", ok(json!({"b": 2}))),
+        ],
+    );
+    assert_eq!(out.status, 200);
+    assert_eq!(
+        out.body,
+        json!({"hero": {"details": d(200), "result": {"a": 1, "b": 2}},
+            "sidekick": {"details": d(200)}})
+    );
+}
+
+#[test]
+fn json_strings_in_body_can_be_turned_off() {
+    let mut run = Run::new();
+    run.options.json_strings_in_body = false;
+    let (_, calls) = run.go(r#"to hero with n = "123", q = "[1,2]""#, &[]);
+    assert_eq!(calls[0].json_body(), json!({"n": "123", "q": "[1,2]"}));
+}
+
+#[test]
+fn an_invalid_regex_literal_is_rejected_before_any_call() {
+    // restQL silently filters everything out.
+    let (out, calls) = Run::new().go(r#"from hero only name -> matches("([")"#, &[]);
+    assert!(calls.is_empty());
+    assert_eq!(out.error.map(|e| e.code.as_str()), Some("invalid-regex"));
+}

@@ -296,7 +296,10 @@ pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stat
         let Some(target) = &sp.statement.in_target else {
             continue;
         };
-        let Some(t) = plan.statements.iter().position(|s| s.id == target.target()) else {
+        let Some((name, path)) = target.path.split_first() else {
+            continue;
+        };
+        let Some(t) = plan.statements.iter().position(|s| s.id == name) else {
             continue;
         };
         if t == i || views[t].is_none() {
@@ -306,7 +309,7 @@ pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stat
             continue;
         };
         if let Some(dest) = views[t].as_mut() {
-            insert_in(dest, &target.path[1..], &inserted, multiplexed[i]);
+            insert_in(dest, path, &inserted, multiplexed[i]);
         }
     }
 
