@@ -211,8 +211,10 @@ async fn run_statements(
         .map(|t| t.leaves().len())
         .sum();
     let mut budget = plan.options.max_calls.saturating_sub(static_calls);
-    let mut by_key: HashMap<DedupeKey, usize> = HashMap::with_capacity(static_calls.max(32));
-    calls.reserve(static_calls.max(32));
+    // Sized for a typical fan-out so that growing (and rehashing keys) is rare.
+    let expected_calls = static_calls.max(64).min(plan.options.max_calls);
+    let mut by_key: HashMap<DedupeKey, usize> = HashMap::with_capacity(expected_calls);
+    calls.reserve(expected_calls);
 
     loop {
         let mut progressed = true;

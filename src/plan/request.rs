@@ -97,8 +97,25 @@ impl PartialEq for RequestKey<'_> {
 impl Eq for RequestKey<'_> {}
 
 impl std::hash::Hash for RequestKey<'_> {
+    /// Consistent with `eq`: the same parts as [`RequestKey::digest`], through the map's
+    /// hasher (faster than byte-wise FNV on long URLs).
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64(self.digest());
+        let r = self.0;
+        state.write(r.method.as_bytes());
+        state.write(r.url.as_bytes());
+        match &r.body {
+            Some(body) => state.write(body.as_bytes()),
+            None => state.write_u8(0),
+        }
+        let mut headers: u64 = 0;
+        for (n, v) in self.varying() {
+            let one = fnv(
+                fnv(FNV_OFFSET, n.bytes().map(|b| b.to_ascii_lowercase())),
+                v.bytes(),
+            );
+            headers = headers.wrapping_add(one);
+        }
+        state.write_u64(headers);
     }
 }
 
