@@ -31,16 +31,26 @@ pub(super) fn run_of(i: &str, class: fn(char) -> bool) -> Option<(&str, &str)> {
 
 /// Same-line blanks: spaces, tabs, `\r` (so CRLF works) and `//` comments up to, not
 /// including, the newline (the newline still separates what follows).
-pub(super) fn blanks(mut i: &str) -> &str {
+pub(super) fn blanks(i: &str) -> &str {
+    skip_blanks(i, false)
+}
+
+/// A byte loop: this runs between every two tokens.
+fn skip_blanks(i: &str, newlines: bool) -> &str {
+    let bytes = i.as_bytes();
+    let mut at = 0;
     loop {
-        let trimmed = i.trim_start_matches([' ', '\t', '\r']);
-        if let Some(comment) = trimmed.strip_prefix("//") {
-            i = match comment.find('\n') {
-                Some(nl) => &comment[nl..],
-                None => "",
-            };
-        } else {
-            return trimmed;
+        match bytes.get(at) {
+            Some(b' ' | b'\t' | b'\r') => at += 1,
+            Some(b'\n') if newlines => at += 1,
+            Some(b'/') if bytes.get(at + 1) == Some(&b'/') => {
+                at = bytes
+                    .get(at..)
+                    .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+                    .map_or(bytes.len(), |nl| at + nl);
+            }
+            // Only ASCII bytes were skipped, so `at` is on a char boundary.
+            _ => return i.get(at..).unwrap_or_default(),
         }
     }
 }
@@ -64,14 +74,8 @@ pub(super) fn gap(mut i: &str) -> &str {
 }
 
 /// Blanks, comments and newlines, any number.
-pub(super) fn blanks_and_newlines(mut i: &str) -> &str {
-    loop {
-        let rest = blanks(i);
-        match rest.strip_prefix('\n') {
-            Some(after) => i = after,
-            None => return rest,
-        }
-    }
+pub(super) fn blanks_and_newlines(i: &str) -> &str {
+    skip_blanks(i, true)
 }
 
 /// Mandatory blank (`WS_MAND`): at least one blank, comment or newline.

@@ -833,6 +833,7 @@ impl<'a> Parser<'a> {
         let (rest, value) = self.string(i)?;
         if is_regex
             && let ValueKind::Str(pattern) = &value.kind
+            && !is_plainly_valid_regex(pattern)
             && let Err(reason) = crate::regex::compile(pattern)
         {
             return self.fatal(
@@ -1130,6 +1131,12 @@ fn clause_order_message(keyword: &str) -> String {
     format!(
         "{keyword} comes too late; clauses go in this order: as, in, modifiers (headers, timeout, max-age, s-max-age, depends-on), with, only or hidden, ignore-errors"
     )
+}
+
+/// Patterns without groups, classes, repetitions, alternations or escapes always compile;
+/// skipping the compiler for them keeps parsing cheap (`matches("^Super")` is the usual case).
+fn is_plainly_valid_regex(pattern: &str) -> bool {
+    !pattern.contains(['\\', '(', ')', '[', ']', '{', '}', '*', '+', '?', '|'])
 }
 
 /// Whether only blanks separate `before`'s end from the start of its line.
