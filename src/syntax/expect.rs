@@ -166,7 +166,9 @@ fn without_comment(line: &str) -> &str {
             _ if escaped => escaped = false,
             '\\' if in_string => escaped = true,
             '"' => in_string = !in_string,
-            '/' if !in_string && line[at..].starts_with("//") => return &line[..at],
+            '/' if !in_string && line.get(at..).is_some_and(|r| r.starts_with("//")) => {
+                return line.get(..at).unwrap_or(line);
+            }
             _ => {}
         }
     }

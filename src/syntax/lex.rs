@@ -23,10 +23,37 @@ pub(super) fn is_object_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-')
 }
 
-/// A run of identifier characters, via nom so the primitive stays the usual one.
+/// A run of identifier characters (rest, run), via nom's `take_while1` over bytes: the
+/// classes are ASCII-only, so the run always ends on a char boundary.
 pub(super) fn run_of(i: &str, class: fn(char) -> bool) -> Option<(&str, &str)> {
-    let parsed: IResult<&str, &str, nom::error::Error<&str>> = take_while1(class).parse(i);
-    parsed.ok()
+    let parsed: IResult<&[u8], &[u8], nom::error::Error<&[u8]>> =
+        take_while1(|b: u8| b.is_ascii() && class(char::from(b))).parse(i.as_bytes());
+    let (_, run) = parsed.ok()?;
+    Some((i.get(run.len()..)?, i.get(..run.len())?))
+}
+
+/// `i` after its first byte when that byte is `byte` (a plain byte compare: a `char`
+/// pattern costs a `memcmp` call on this hot path).
+pub(super) fn eat(i: &str, byte: u8) -> Option<&str> {
+    if i.as_bytes().first() == Some(&byte) {
+        i.get(1..)
+    } else {
+        None
+    }
+}
+
+/// Whether `i` starts with `byte`.
+pub(super) fn at_byte(i: &str, byte: u8) -> bool {
+    i.as_bytes().first() == Some(&byte)
+}
+
+/// `i` after `prefix`, checking the first byte before the rest.
+pub(super) fn eat_str<'a>(i: &'a str, prefix: &str) -> Option<&'a str> {
+    if i.as_bytes().first() == prefix.as_bytes().first() {
+        i.strip_prefix(prefix)
+    } else {
+        None
+    }
 }
 
 /// Same-line blanks: spaces, tabs, `\r` (so CRLF works) and `//` comments up to, not
@@ -64,7 +91,7 @@ pub(super) fn gap(mut i: &str) -> &str {
         if rest.len() < i.len()
             && i.get(..i.len() - rest.len())
                 .is_some_and(|s| s.contains("//"))
-            && let Some(after) = rest.strip_prefix('\n')
+            && let Some(after) = eat(rest, b'\n')
         {
             i = after;
         } else {
@@ -86,6 +113,10 @@ pub(super) fn mandatory_blank(i: &str) -> Option<&str> {
 
 /// `kw` followed by something that cannot continue a word.
 pub(super) fn keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
+    // Most probes fail on the first byte; check it before comparing the whole keyword.
+    if i.as_bytes().first() != kw.as_bytes().first() {
+        return None;
+    }
     let rest = i.strip_prefix(kw)?;
     match rest.chars().next() {
         Some(c) if is_dotted_ident_char(c) => None,
@@ -97,7 +128,7 @@ pub(super) fn keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
 /// newline, then any number of blank lines, then blanks.
 pub(super) fn item_separator(i: &str) -> Option<&str> {
     let rest = blanks(i);
-    let rest = rest.strip_prefix(',').or_else(|| rest.strip_prefix('\n'))?;
+    let rest = eat(rest, b',').or_else(|| eat(rest, b'\n'))?;
     Some(blanks_and_newlines(rest))
 }
 
