@@ -211,10 +211,14 @@ impl<'a> Parser<'a> {
         span: &mut Span,
         found: &mut String,
     ) -> Option<String> {
-        let clause_after_with = expected.contains(Expected::ONLY_HIDDEN)
-            && !expected.contains(Expected::WITH)
-            && expected.contains(Expected::NEWLINE);
-        if clause_after_with && (MODIFIER_KEYWORDS.contains(&word) || word == "with") {
+        // A clause keyword where the statement could end: it is out of order (had it been
+        // allowed here, it would have parsed).
+        let clause_keywords = ["as", "in", "with", "only", "hidden", "ignore-errors"];
+        let statement_could_end = expected.contains(Expected::NEWLINE)
+            || (expected.contains(Expected::STATEMENT) && expected != Expected::STATEMENT);
+        if statement_could_end
+            && (MODIFIER_KEYWORDS.contains(&word) || clause_keywords.contains(&word))
+        {
             return Some(clause_order_message(&format!("'{word}'")));
         }
         if expected.contains(Expected::NEWLINE)
@@ -448,7 +452,7 @@ impl<'a> Parser<'a> {
         let mut st = Statement::new(method, resource, Span::default());
 
         // `as alias`, then `in target.path`: optional, in this order.
-        let mut clause_expected = Expected::AS_IN;
+        let mut clause_expected = Expected::AS.union(Expected::IN);
         if let Some(j) = mandatory_blank(i)
             && let Some(k) = keyword(j, "as")
         {
@@ -456,6 +460,7 @@ impl<'a> Parser<'a> {
             let (k, alias) = cut(self.ident(k))?;
             st.alias = Some(alias);
             i = k;
+            clause_expected = Expected::IN;
         }
         if let Some(j) = mandatory_blank(i)
             && let Some(k) = keyword(j, "in")
