@@ -946,11 +946,8 @@ impl<'a> Parser<'a> {
         }
         loop {
             let (rest, key) = if at_byte(i, b'"') {
-                let (rest, key) = self.string(i)?;
-                match key.kind {
-                    ValueKind::Str(s) => (rest, s),
-                    _ => return backtrack(),
-                }
+                let (rest, (key, _)) = self.string_literal(i)?;
+                (rest, key)
             } else {
                 match run_of(i, is_object_key_char) {
                     Some((rest, key)) => (rest, key.to_owned()),
@@ -983,7 +980,7 @@ impl<'a> Parser<'a> {
                     Value::new(ValueKind::Object(entries), self.span(start, end)),
                 ));
             }
-            if k.len() < j.len() && at_byte(j, b'\n') {
+            if at_byte(j, b'\n') {
                 i = k;
                 continue;
             }
@@ -1074,6 +1071,12 @@ impl<'a> Parser<'a> {
     }
 
     fn string(&self, i: &'a str) -> PResult<'a, Value> {
+        let (rest, (s, span)) = self.string_literal(i)?;
+        Ok((rest, Value::new(ValueKind::Str(s), span)))
+    }
+
+    /// A double-quoted string (at `"`), decoded, with its span.
+    fn string_literal(&self, i: &'a str) -> PResult<'a, (String, Span)> {
         let at = self.at(i);
         let Some(len) = string_token_len(i) else {
             let line_len = i.find('\n').unwrap_or(i.len());
@@ -1086,7 +1089,7 @@ impl<'a> Parser<'a> {
         };
         let (token, rest) = i.split_at(len);
         match decode_string(token) {
-            Ok(s) => Ok((rest, Value::new(ValueKind::Str(s), Span::new(at, at + len)))),
+            Ok(s) => Ok((rest, (s, Span::new(at, at + len)))),
             Err(e) => self.fatal(
                 ErrorCode::InvalidLiteral,
                 Span::new(at + e.start, at + e.end),
