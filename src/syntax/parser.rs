@@ -245,6 +245,21 @@ impl<'a> Parser<'a> {
                 "a line cannot start with ','; put the ',' at the end of the previous line".into(),
             );
         }
+        // restQL lists allow newlines only between items.
+        if at_byte(rest, b']') && at_line_start(before) && expected.contains(Expected::VALUE) {
+            return Some(
+                "a newline before ']' is not allowed; put ']' right after the last item".into(),
+            );
+        }
+        if at_byte(rest, b'\n')
+            && previous_token(before).as_deref() == Some("'['")
+            && expected.contains(Expected::VALUE)
+        {
+            return Some(
+                "a newline right after '[' is not allowed; put the first item on the line of '['"
+                    .into(),
+            );
+        }
         if at_byte(rest, b'\'') {
             return Some("single quotes do not make a string; use double quotes (\"...\")".into());
         }
