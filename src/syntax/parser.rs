@@ -267,6 +267,9 @@ impl<'a> Parser<'a> {
             return Some("'use' clauses must come before the first statement".into());
         }
         if at_byte(rest, b'>') && before.ends_with('-') {
+            // Blame the whole `->`, not just its `>`.
+            *span = Span::new(span.start.saturating_sub(1), span.start + 1);
+            *found = "'->'".into();
             return Some(
                 "'-' belongs to the name before it; write a blank before '->' (e.g. 'name -> json')"
                     .into(),
