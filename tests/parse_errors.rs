@@ -136,6 +136,15 @@ fn comments_everywhere() {
 }
 
 #[test]
+fn comments_take_their_newline_where_a_token_must_follow() {
+    // The reference's comments swallow their newline, so these parse there too.
+    assert_eq!(
+        params("from hero with a = // note\n 1, b = [1 // c\n]")[1]["value"],
+        json!({"list": [{"int": 1}]})
+    );
+}
+
+#[test]
 fn blanks_inside_regex_function_parens() {
     let j = canonical("from hero only a -> matches( \"x\" ), b -> filterByRegex( $p , \"y\" )");
     assert_eq!(
