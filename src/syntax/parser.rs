@@ -245,21 +245,6 @@ impl<'a> Parser<'a> {
                 "a line cannot start with ','; put the ',' at the end of the previous line".into(),
             );
         }
-        // restQL lists allow newlines only between items.
-        if at_byte(rest, b']') && at_line_start(before) && expected.contains(Expected::VALUE) {
-            return Some(
-                "a newline before ']' is not allowed; put ']' right after the last item".into(),
-            );
-        }
-        if at_byte(rest, b'\n')
-            && previous_token(before).as_deref() == Some("'['")
-            && expected.contains(Expected::VALUE)
-        {
-            return Some(
-                "a newline right after '[' is not allowed; put the first item on the line of '['"
-                    .into(),
-            );
-        }
         if at_byte(rest, b'\'') {
             return Some("single quotes do not make a string; use double quotes (\"...\")".into());
         }
@@ -909,7 +894,9 @@ impl<'a> Parser<'a> {
 
     fn list(&self, start: &'a str, depth: usize) -> PResult<'a, Value> {
         let (_, depth) = self.enter(start, depth)?;
-        let mut i = gap(start.get(1..).unwrap_or_default());
+        // Newlines after '[' and before ']' are an extension: the reference allows them only
+        // between items, and multi-line lists are what people write.
+        let mut i = blanks_and_newlines(start.get(1..).unwrap_or_default());
         let mut items = Vec::new();
         if let Some(rest) = eat(i, b']') {
             return Ok((
@@ -942,7 +929,7 @@ impl<'a> Parser<'a> {
                 Err(e) => return Err(e),
             }
         }
-        let j = gap(i);
+        let j = blanks_and_newlines(i);
         match eat(j, b']') {
             Some(rest) => Ok((
                 rest,
@@ -1118,8 +1105,15 @@ impl<'a> Parser<'a> {
     }
 
     /// `ChainItem ("."? ChainItem)*` with `ChainItem = "["? "$" IDENT "]"? / IDENT`.
+    ///
+    /// The first item must name a statement: the reference also reads `[$x` (a path variable
+    /// with an optional bracket) as a chain whose target comes from a variable, which no
+    /// validation could check before the calls, and which prints back as a list.
     fn chain(&self, i: &'a str) -> PResult<'a, Value> {
         let (mut rest, first) = self.chain_item(i)?;
+        if matches!(first, ChainItem::Var(_)) {
+            return self.fail(i, Expected::CHAIN_ITEM);
+        }
         let mut items = vec![first];
         loop {
             let next = eat(rest, b'.').unwrap_or(rest);
