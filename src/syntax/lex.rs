@@ -208,7 +208,15 @@ pub(super) fn decode_string(token: &str) -> Result<String, StringError> {
                     '0'..='7' => (2, 8),
                     _ => {
                         return Err(StringError {
-                            message: format!("invalid escape '\\{esc}' in string"),
+                            // Messages stay on one line: name control characters.
+                            message: match esc {
+                                '\n' => "invalid escape in string: '\\' before a newline".into(),
+                                c if c.is_control() => format!(
+                                    "invalid escape in string: '\\' before U+{:04X}",
+                                    c as u32
+                                ),
+                                c => format!("invalid escape '\\{c}' in string"),
+                            },
                             start,
                             end: start + 1 + esc.len_utf8(),
                         });
