@@ -63,18 +63,10 @@ export interface ErrorDetail {
 }
 
 /** Thrown by every restql function for a bad query; carries the first problem's details. */
-export class RestqlError extends Error implements ErrorDetail {
+export class RestqlError extends Error {
   name: "RestqlError";
-  code: ErrorCode;
-  phase: Phase;
-  line: number;
-  column: number;
-  columnUtf16: number;
-  start: number;
-  end: number;
-  expected: string[];
-  found?: string;
-  snippet: string;
+}
+export interface RestqlError extends ErrorDetail {
   /** Every problem found (validation reports them all), the first one included. */
   errors: ErrorDetail[];
 }

@@ -560,13 +560,25 @@ impl<'a> Parser<'a> {
     }
 
     fn headers(&self, i: &'a str) -> PResult<'a, Vec<Header>> {
-        let (mut i, first) = self.header(i)?;
+        let (i, first) = self.header(i)?;
         let mut headers = vec![first];
         // Blank lines between entries are accepted (grammar.md section 5 #13).
+        let (i, ()) = self.more_items(i, &mut headers, |j| self.header(j))?;
+        Ok((i, headers))
+    }
+
+    /// After a first item: more items, each after an item separator, for as long as one
+    /// parses. A committed failure inside an item is the query's error.
+    fn more_items<T>(
+        &self,
+        mut i: &'a str,
+        items: &mut Vec<T>,
+        item: impl Fn(&'a str) -> PResult<'a, T>,
+    ) -> PResult<'a, ()> {
         while let Some(j) = item_separator(i) {
-            match self.header(j) {
-                Ok((rest, h)) => {
-                    headers.push(h);
+            match item(j) {
+                Ok((rest, x)) => {
+                    items.push(x);
                     i = rest;
                 }
                 Err(nom::Err::Error(_)) => break,
@@ -574,7 +586,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.expect(blanks(i), Expected::SEPARATOR);
-        Ok((i, headers))
+        Ok((i, ()))
     }
 
     fn header(&self, i: &'a str) -> PResult<'a, Header> {
@@ -645,17 +657,7 @@ impl<'a> Parser<'a> {
             with.params.push(p);
             i = rest;
         }
-        while let Some(j) = item_separator(i) {
-            match self.param(j) {
-                Ok((rest, p)) => {
-                    with.params.push(p);
-                    i = rest;
-                }
-                Err(nom::Err::Error(_)) => break,
-                Err(e) => return Err(e),
-            }
-        }
-        self.expect(blanks(i), Expected::SEPARATOR);
+        let (i, ()) = self.more_items(i, &mut with.params, |j| self.param(j))?;
         Ok((i, with))
     }
 
