@@ -31,6 +31,20 @@ pub enum ErrorCode {
     DuplicateIdentifier,
     /// Statements that wait on each other through chains or `depends-on`.
     DependencyCycle,
+    /// A statement names a resource that the mappings do not define.
+    UnknownResource,
+    /// A mapping whose URL template is malformed.
+    InvalidMapping,
+    /// More statements than the configured limit.
+    TooManyStatements,
+    /// Multiplexing would issue more upstream calls than the configured limit.
+    TooManyCalls,
+    /// An upstream answer larger than the configured limit (reported per call).
+    ResponseTooLarge,
+    /// The query did not finish before its deadline (`use timeout` or the default).
+    QueryTimeout,
+    /// A variable used where the query needs it (e.g. a `matches` argument) was not given.
+    MissingVariable,
 }
 
 impl ErrorCode {
@@ -45,6 +59,13 @@ impl ErrorCode {
             ErrorCode::UnknownDependsOnTarget => "unknown-depends-on-target",
             ErrorCode::DuplicateIdentifier => "duplicate-identifier",
             ErrorCode::DependencyCycle => "dependency-cycle",
+            ErrorCode::UnknownResource => "unknown-resource",
+            ErrorCode::InvalidMapping => "invalid-mapping",
+            ErrorCode::TooManyStatements => "too-many-statements",
+            ErrorCode::TooManyCalls => "too-many-calls",
+            ErrorCode::ResponseTooLarge => "response-too-large",
+            ErrorCode::QueryTimeout => "query-timeout",
+            ErrorCode::MissingVariable => "missing-variable",
         }
     }
 }

@@ -129,3 +129,60 @@ fn usage_errors_exit_2_on_stderr() {
         assert!(!out.stderr.is_empty(), "{args:?}");
     }
 }
+
+fn mappings_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("restql-cli-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join(name);
+    std::fs::write(&file, text).expect("write mappings");
+    file.to_str().expect("utf-8 path").to_string()
+}
+
+#[test]
+fn explain_prints_the_plan_as_text() {
+    let m = mappings_file(
+        "m.yaml",
+        "search: http://shop/search?:q\nproduct: \"http://shop/product/:id\"\n",
+    );
+    let out = restql(
+        &[
+            "explain",
+            "--mappings",
+            &m,
+            "--format",
+            "text",
+            "--vars",
+            r#"{"q": "tv"}"#,
+        ],
+        "from search with q = $q\nfrom product with id = search.ids",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("plan: 2 statements, 2 waves, deadline 30000 ms\nwave 0\n"));
+    assert!(text.contains("GET http://shop/search?q=tv"));
+    assert!(text.contains("after search (chained into id)"));
+}
+
+#[test]
+fn explain_prints_json_by_default_and_reports_unknown_resources() {
+    let m = mappings_file("m.json", r#"{"hero": "http://h/hero/:id"}"#);
+    let out = restql(&["explain", "--mappings", &m], "from hero with id = [1, 2]");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout_json(&out)["waves"], json!([["hero"]]));
+    let out = restql(&["explain", "--mappings", &m], "from hero\nfrom villain");
+    assert_eq!(out.status.code(), Some(1));
+    let error = &stdout_json(&out)["error"];
+    assert_eq!(error["code"], "unknown-resource");
+    assert_eq!(
+        (error["line"].as_u64(), error["column"].as_u64()),
+        (Some(2), Some(6))
+    );
+}
+
+#[test]
+fn explain_rejects_malformed_mappings_as_a_usage_error() {
+    let m = mappings_file("bad.json", r#"{"hero": "ftp://h/hero"}"#);
+    let out = restql(&["explain", "--mappings", &m], "from hero");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid mapping 'hero'"));
+}

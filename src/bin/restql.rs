@@ -3,6 +3,8 @@
 //! ```text
 //! restql parse [--vars JSON] [FILE]    canonical JSON on stdout, exit 0;
 //!                                      {"error": {...}} on stdout and exit 1 for a bad query
+//! restql explain --mappings M [--format text|json] [--vars JSON] [FILE]
+//!                                      the plan; errors as for parse
 //! ```
 //! Usage and I/O problems exit 2 with a message on stderr.
 
@@ -16,9 +18,14 @@ usage: restql <command> [options] [FILE]
 
 commands:
   parse [--vars JSON] [FILE]   parse and validate a query (FILE or stdin); print its canonical JSON
+  explain --mappings M [--format text|json] [--vars JSON] [FILE]
+                               print the plan: waves, dependencies, multiplexing, calls and
+                               dedupe groups (JSON by default)
 
 options:
   --vars JSON   run-time variables (a JSON object) used where validation needs them
+  --mappings M  a JSON or YAML file mapping resources to URL templates (http://host/p/:id?:q)
+  --format F    text or json (explain)
   -h, --help    show this help
   -V, --version show the version";
 
@@ -50,6 +57,10 @@ fn run(args: &[String]) -> Result<ExitCode, UsageError> {
             Ok(ExitCode::SUCCESS)
         }
         "parse" => parse_command(&Options::from_args(rest, &["--vars"])?),
+        "explain" => explain_command(&Options::from_args(
+            rest,
+            &["--vars", "--mappings", "--format"],
+        )?),
         other => Err(UsageError(format!("unknown command '{other}'"))),
     }
 }
@@ -137,6 +148,45 @@ fn parse_command(options: &Options) -> Result<ExitCode, UsageError> {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&query).unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => Ok(report(&errors)),
+    }
+}
+
+fn explain_command(options: &Options) -> Result<ExitCode, UsageError> {
+    let Some(path) = options.flag("--mappings") else {
+        return Err(UsageError("explain needs --mappings FILE".into()));
+    };
+    let text_format = match options.flag("--format").unwrap_or("json") {
+        "text" => true,
+        "json" => false,
+        other => {
+            return Err(UsageError(format!(
+                "unknown format '{other}' (text or json)"
+            )));
+        }
+    };
+    // Read the query first: a caller writing it to stdin never meets a closed pipe.
+    let text = options.read_query()?;
+    let mappings_text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read '{path}': {e}")))?;
+    let mappings = restql::Mappings::from_text(&mappings_text)
+        .map_err(|e| UsageError(format!("{path}: {e}")))?;
+    let inputs = restql::Inputs {
+        variables: options.variables()?.unwrap_or_default(),
+        headers: Vec::new(),
+    };
+    match restql::explain(&text, &mappings, &inputs, &restql::Options::default()) {
+        Ok(plan) if text_format => {
+            print!("{}", plan["text"].as_str().unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(plan) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&plan).unwrap_or_default()
             );
             Ok(ExitCode::SUCCESS)
         }

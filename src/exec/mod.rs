@@ -1,0 +1,449 @@
+//! Execution of a [`Plan`] over a [`Transport`]: each statement starts as soon as the
+//! statements it waits for have ended, identical requests go out once, every call races its
+//! statement timeout and the whole run races the query deadline. Every statement ends with a
+//! status.
+
+pub(crate) mod shape;
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures::FutureExt;
+use futures::future::{Either, LocalBoxFuture, select};
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde_json::{Value as Json, json};
+
+use crate::error::{Error, ErrorCode, Phase};
+use crate::http::{Clock, Response, Transport, TransportError, header_value};
+use crate::plan::values::{ChainSource, Val};
+use crate::plan::{
+    CacheDirective, Call, DependencyKind, Item, Plan, Tree, build_items, too_many_calls,
+};
+pub use shape::{Outcome, Stats};
+
+/// What one multiplexed item got: an upstream answer, a timeout, a transport error or a skip.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: Body,
+    pub(crate) headers: Vec<(String, String)>,
+    /// From the upstream `Cache-Control`.
+    pub(crate) cache: CacheDirective,
+    /// The call made; `None` for skips.
+    pub(crate) call: Option<Rc<Call>>,
+    pub(crate) response_time_ms: u64,
+}
+
+#[derive(Debug)]
+pub(crate) enum Body {
+    Empty,
+    Json(Json),
+    /// Not JSON: reported as a JSON string, filtered by nothing, chained from by nothing.
+    Text(String),
+}
+
+impl Answer {
+    pub(crate) fn success(&self) -> bool {
+        (200..400).contains(&self.status)
+    }
+
+    pub(crate) fn is_call(&self) -> bool {
+        self.call.is_some()
+    }
+
+    fn synthetic(status: u16, message: String, call: Option<Rc<Call>>, time: u64) -> Answer {
+        Answer {
+            status,
+            body: Body::Text(message),
+            headers: Vec::new(),
+            cache: CacheDirective::default(),
+            call,
+            response_time_ms: time,
+        }
+    }
+
+    fn skip(message: String) -> Answer {
+        Answer::synthetic(400, message, None, 0)
+    }
+
+    fn from_response(response: Response, call: Rc<Call>, time: u64, limit: usize) -> Answer {
+        if response.body.len() > limit {
+            return Answer::synthetic(502, too_large(limit), Some(call), time);
+        }
+        let body = if response.body.is_empty() {
+            Body::Empty
+        } else {
+            match serde_json::from_slice::<Json>(&response.body) {
+                Ok(j) => Body::Json(j),
+                Err(_) => Body::Text(String::from_utf8_lossy(&response.body).into_owned()),
+            }
+        };
+        Answer {
+            status: response.status,
+            cache: header_value(&response.headers, "cache-control")
+                .map(CacheDirective::parse_header)
+                .unwrap_or_default(),
+            body,
+            headers: response.headers,
+            call: Some(call),
+            response_time_ms: time,
+        }
+    }
+}
+
+fn too_large(limit: usize) -> String {
+    format!("response-too-large: the upstream answer exceeds the limit of {limit} bytes")
+}
+
+/// Run a plan. Never fails: query-level errors (deadline, limits) are an [`Outcome`] with
+/// `error` set and restQL's `{"error": ...}` body.
+pub async fn execute(plan: &Plan<'_>, transport: &dyn Transport, clock: &dyn Clock) -> Outcome {
+    let started = clock.now_ms();
+    let run = std::pin::pin!(run_statements(plan, transport, clock));
+    let deadline = clock.sleep(plan.deadline_ms);
+    let outcome = match select(run, deadline).await {
+        Either::Left((Ok((results, mut stats)), _)) => {
+            stats.duration_ms = clock.now_ms().saturating_sub(started);
+            shape::shape(plan, results, stats)
+        }
+        Either::Left((Err(error), _)) => error_outcome(error),
+        Either::Right(_) => {
+            let span = plan
+                .statements
+                .first()
+                .map(|s| s.statement.span)
+                .unwrap_or_default();
+            error_outcome(Error::new(
+                ErrorCode::QueryTimeout,
+                Phase::Execute,
+                "timeout: query timed out",
+                span,
+                plan.source,
+            ))
+        }
+    };
+    Outcome {
+        stats: Stats {
+            duration_ms: clock.now_ms().saturating_sub(started),
+            ..outcome.stats
+        },
+        ..outcome
+    }
+}
+
+/// The status restQL gives a query that fails as a whole.
+pub fn error_status(code: ErrorCode) -> u16 {
+    match code {
+        ErrorCode::QueryTimeout => 408,
+        ErrorCode::UnknownResource | ErrorCode::InvalidMapping | ErrorCode::MissingVariable => 500,
+        ErrorCode::InvalidRegex => 500,
+        _ => 400,
+    }
+}
+
+/// An outcome for a query that failed as a whole.
+pub fn error_outcome(error: Error) -> Outcome {
+    Outcome {
+        status: error_status(error.code),
+        cache_control: None,
+        headers: Vec::new(),
+        body: json!({ "error": error.message }),
+        stats: Stats::default(),
+        error: Some(error),
+    }
+}
+
+/// A call's request key and timeout, compared through the shared call (no copy of the key).
+#[derive(Debug)]
+struct DedupeKey(Rc<Call>, u64);
+
+impl PartialEq for DedupeKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.1 == other.1 && self.0.key == other.0.key
+    }
+}
+
+impl Eq for DedupeKey {}
+
+impl std::hash::Hash for DedupeKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.key.hash(state);
+        self.1.hash(state);
+    }
+}
+
+/// One upstream call and who waits for it (dedupe fans its answer out).
+#[derive(Debug, Default)]
+struct CallEntry {
+    waiters: Vec<(usize, usize)>,
+    answer: Option<Rc<Answer>>,
+}
+
+/// A started statement waiting for its calls.
+#[derive(Debug)]
+struct Waiting {
+    /// Multiplex shape; leaves index `answers`.
+    shape: Tree<usize>,
+    answers: Vec<Option<Rc<Answer>>>,
+    pending: usize,
+}
+
+type Results = Vec<Option<Tree<Rc<Answer>>>>;
+
+async fn run_statements(
+    plan: &Plan<'_>,
+    transport: &dyn Transport,
+    clock: &dyn Clock,
+) -> Result<(Vec<Tree<Rc<Answer>>>, Stats), Error> {
+    let n = plan.statements.len();
+    let mut results: Results = (0..n).map(|_| None).collect();
+    let mut waiting: Vec<Option<Waiting>> = (0..n).map(|_| None).collect();
+    let mut started = vec![false; n];
+    let mut calls: Vec<CallEntry> = Vec::new();
+    // Dedupe within the query: same request and same timeout -> one call.
+
+    let mut in_flight = FuturesUnordered::new();
+    let mut stats = Stats::default();
+    let static_calls: usize = plan
+        .statements
+        .iter()
+        .filter_map(|s| s.items.as_ref())
+        .map(|t| t.leaves().len())
+        .sum();
+    let mut budget = plan.options.max_calls.saturating_sub(static_calls);
+    let mut by_key: HashMap<DedupeKey, usize> = HashMap::with_capacity(static_calls.max(32));
+    calls.reserve(static_calls.max(32));
+
+    loop {
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for i in 0..n {
+                let sp = &plan.statements[i];
+                if started[i] || !sp.dependencies.iter().all(|d| results[d.target].is_some()) {
+                    continue;
+                }
+                started[i] = true;
+                progressed = true;
+                let items = match unresolved_dependency(plan, i, &results) {
+                    Some(target) => Tree::Leaf(Item::Skip(format!(
+                        "The request was skipped due to unresolved dependency {{ {target} }}"
+                    ))),
+                    None => match &sp.items {
+                        Some(items) => items.clone(),
+                        None => {
+                            let chains = Chained {
+                                plan,
+                                results: &results,
+                            };
+                            build_items(plan, i, &chains, &mut budget).ok_or_else(|| {
+                                let mut e = too_many_calls(plan, i);
+                                e.phase = Phase::Execute;
+                                e
+                            })?
+                        }
+                    },
+                };
+                let mut answers = Vec::new();
+                let mut pending = 0;
+                let shape = items.map(&mut |item| {
+                    let slot = answers.len();
+                    match item {
+                        Item::Skip(message) => {
+                            answers.push(Some(Rc::new(Answer::skip(message.clone()))))
+                        }
+                        Item::Call(call) => {
+                            let key = DedupeKey(Rc::clone(call), sp.timeout_ms);
+                            let id = *by_key.entry(key).or_insert_with(|| {
+                                calls.push(CallEntry::default());
+                                stats.calls += 1;
+                                in_flight.push(send(
+                                    calls.len() - 1,
+                                    Rc::clone(call),
+                                    sp.timeout_ms,
+                                    transport,
+                                    clock,
+                                ));
+                                calls.len() - 1
+                            });
+                            match &calls[id].answer {
+                                Some(answer) => {
+                                    stats.deduped += 1;
+                                    answers.push(Some(Rc::clone(answer)));
+                                }
+                                None => {
+                                    if !calls[id].waiters.is_empty() {
+                                        stats.deduped += 1;
+                                    }
+                                    calls[id].waiters.push((i, slot));
+                                    answers.push(None);
+                                    pending += 1;
+                                }
+                            }
+                        }
+                    }
+                    slot
+                });
+                let w = Waiting {
+                    shape,
+                    answers,
+                    pending,
+                };
+                if pending == 0 {
+                    results[i] = Some(finish(w));
+                } else {
+                    waiting[i] = Some(w);
+                }
+            }
+        }
+        if results.iter().all(Option::is_some) {
+            break;
+        }
+        let Some((id, answer)) = in_flight.next().await else {
+            break;
+        };
+        let answer = Rc::new(answer);
+        let entry = &mut calls[id];
+        entry.answer = Some(Rc::clone(&answer));
+        for (statement, slot) in std::mem::take(&mut entry.waiters) {
+            if let Some(w) = waiting[statement].as_mut() {
+                w.answers[slot] = Some(Rc::clone(&answer));
+                w.pending -= 1;
+                if w.pending == 0
+                    && let Some(w) = waiting[statement].take()
+                {
+                    results[statement] = Some(finish(w));
+                }
+            }
+        }
+    }
+    // Every statement has an answer here: the graph is acyclic and every call ends (timeout).
+    let results = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Tree::Group(Vec::new())))
+        .collect();
+    Ok((results, stats))
+}
+
+fn finish(w: Waiting) -> Tree<Rc<Answer>> {
+    w.shape.map(&mut |&slot| {
+        w.answers[slot]
+            .clone()
+            .unwrap_or_else(|| Rc::new(Answer::skip(String::new())))
+    })
+}
+
+/// The `depends-on` target when it did not resolve: restQL counts it resolved when it has
+/// `ignore-errors` or any of its items succeeded.
+fn unresolved_dependency<'p>(plan: &'p Plan<'_>, i: usize, results: &Results) -> Option<&'p str> {
+    for d in &plan.statements[i].dependencies {
+        if d.kind != DependencyKind::DependsOn {
+            continue;
+        }
+        let target = &plan.statements[d.target];
+        if target.statement.ignore_errors {
+            continue;
+        }
+        let Some(tree) = &results[d.target] else {
+            continue;
+        };
+        let leaves = tree.leaves();
+        if leaves.is_empty() || leaves.iter().any(|a| a.success()) {
+            continue;
+        }
+        return Some(target.id);
+    }
+    None
+}
+
+/// One call raced against its timeout.
+fn send<'a>(
+    id: usize,
+    call: Rc<Call>,
+    timeout_ms: u64,
+    transport: &'a dyn Transport,
+    clock: &'a dyn Clock,
+) -> LocalBoxFuture<'a, (usize, Answer)> {
+    async move {
+        let start = clock.now_ms();
+        let limit = call.request.max_response_bytes;
+        let outcome = {
+            let mut sending = transport.send(&call.request);
+            // An answer already there (caches, in-memory transports) needs no timer.
+            match (&mut sending).now_or_never() {
+                Some(r) => Some(r),
+                None => match select(sending, clock.sleep(timeout_ms)).await {
+                    Either::Left((r, _)) => Some(r),
+                    Either::Right(_) => None,
+                },
+            }
+        };
+        let time = clock.now_ms().saturating_sub(start);
+        let answer = match outcome {
+            None => Answer::synthetic(408, "request timed out".into(), Some(call), time),
+            Some(Ok(response)) => Answer::from_response(response, call, time, limit),
+            Some(Err(TransportError::TooLarge { limit })) => {
+                Answer::synthetic(502, too_large(limit), Some(call), time)
+            }
+            Some(Err(e)) => Answer::synthetic(502, e.to_string(), Some(call), time),
+        };
+        (id, answer)
+    }
+    .boxed_local()
+}
+
+/// Chained values from the results of finished statements.
+struct Chained<'a, 'q> {
+    plan: &'a Plan<'q>,
+    results: &'a Results,
+}
+
+impl ChainSource for Chained<'_, '_> {
+    fn chain_value(&self, target: &str, path: &[String]) -> Val {
+        let Some(index) = self.plan.statements.iter().position(|s| s.id == target) else {
+            return Val::Missing;
+        };
+        let Some(tree) = &self.results[index] else {
+            return Val::Missing;
+        };
+        fn from_tree(tree: &Tree<Rc<Answer>>, path: &[String]) -> Val {
+            match tree {
+                Tree::Leaf(a) => chain_in_answer(a, path),
+                Tree::Group(items) => Val::List(items.iter().map(|i| from_tree(i, path)).collect()),
+            }
+        }
+        from_tree(tree, path)
+    }
+}
+
+/// A chained value from one answer: the path in the JSON body (arrays map the rest of the path
+/// over their elements), else the first path item as a response header.
+fn chain_in_answer(answer: &Answer, path: &[String]) -> Val {
+    if !answer.success() {
+        return Val::Failed;
+    }
+    let from_body = match &answer.body {
+        Body::Json(j) => walk(j, path),
+        _ => Val::Missing,
+    };
+    if from_body != Val::Missing {
+        return from_body;
+    }
+    path.first()
+        .and_then(|name| header_value(&answer.headers, name))
+        .map_or(Val::Missing, |v| Val::Scalar(Json::String(v.to_string())))
+}
+
+fn walk(json: &Json, path: &[String]) -> Val {
+    let Some((key, rest)) = path.split_first() else {
+        return match json {
+            Json::Null => Val::Missing,
+            other => Val::from_json(other),
+        };
+    };
+    match json {
+        Json::Object(map) => map.get(key).map_or(Val::Missing, |v| walk(v, rest)),
+        Json::Array(items) => Val::List(items.iter().map(|i| walk(i, path)).collect()),
+        _ => Val::Missing,
+    }
+}

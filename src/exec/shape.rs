@@ -1,0 +1,642 @@
+//! From per-call answers to restQL's response: `only` filters, `in` aggregation, `hidden`,
+//! details and results, the aggregated status and Cache-Control (spec §14–§21).
+
+use std::rc::Rc;
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::error::{Error, ErrorCode, Phase};
+use crate::exec::{Answer, Body};
+use crate::plan::{CacheDirective, Plan, Tree};
+use crate::regex::Regex;
+use crate::syntax::ast::{Filter, FilterFn, Value, ValueKind};
+
+/// A compiled `only` clause: a tree of paths; later entries override earlier ones on the same
+/// prefix (restQL).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OnlyTree {
+    star: bool,
+    /// Keep the whole value here (a listed path ends at this node).
+    leaf: bool,
+    fns: Vec<OnlyFn>,
+    children: Vec<(String, OnlyTree)>,
+}
+
+#[derive(Debug, Clone)]
+enum OnlyFn {
+    Matches(Regex),
+    FilterByRegex { path: Vec<String>, regex: Regex },
+}
+
+/// Compile the `only` clause; variables in arguments are substituted now. `None` when there is
+/// no clause.
+pub(crate) fn compile_only(
+    filters: &[Filter],
+    vars: &Map<String, Json>,
+    source: &str,
+) -> Result<Option<OnlyTree>, Error> {
+    if filters.is_empty() {
+        return Ok(None);
+    }
+    let mut root = OnlyTree::default();
+    for filter in filters {
+        let mut fns = Vec::new();
+        for f in &filter.fns {
+            match f {
+                FilterFn::Matches(arg) => {
+                    let Some(pattern) = argument(arg, vars) else {
+                        return Err(Error::new(
+                            ErrorCode::MissingVariable,
+                            Phase::Plan,
+                            "the matches argument is a variable that was not given",
+                            arg.span,
+                            source,
+                        ));
+                    };
+                    fns.push(OnlyFn::Matches(regex(&pattern, arg, source)?));
+                }
+                FilterFn::FilterByRegex { path, regex: re } => {
+                    // An unresolved argument makes the filter the identity (restQL).
+                    if let (Some(p), Some(r)) = (argument(path, vars), argument(re, vars)) {
+                        fns.push(OnlyFn::FilterByRegex {
+                            path: p.split('.').map(str::to_string).collect(),
+                            regex: regex(&r, re, source)?,
+                        });
+                    }
+                }
+            }
+        }
+        root.insert(&filter.path, fns);
+    }
+    Ok(Some(root))
+}
+
+fn argument(v: &Value, vars: &Map<String, Json>) -> Option<String> {
+    match &v.kind {
+        ValueKind::Str(s) => Some(s.clone()),
+        ValueKind::Var(name) => match vars.get(name)? {
+            Json::String(s) => Some(s.clone()),
+            Json::Null => None,
+            other => Some(other.to_string()),
+        },
+        _ => None,
+    }
+}
+
+fn regex(pattern: &str, at: &Value, source: &str) -> Result<Regex, Error> {
+    crate::regex::compile(pattern).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidRegex,
+            Phase::Plan,
+            format!("invalid regex '{pattern}': {e}"),
+            at.span,
+            source,
+        )
+    })
+}
+
+impl OnlyTree {
+    fn insert(&mut self, path: &[String], fns: Vec<OnlyFn>) {
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
+        if first == "*" {
+            self.star = true;
+            return;
+        }
+        let child = match self.children.iter().position(|(k, _)| k == first) {
+            Some(i) => &mut self.children[i].1,
+            None => {
+                self.children.push((first.clone(), OnlyTree::default()));
+                let last = self.children.len() - 1;
+                &mut self.children[last].1
+            }
+        };
+        if rest.is_empty() {
+            *child = OnlyTree {
+                leaf: true,
+                fns,
+                ..OnlyTree::default()
+            };
+        } else {
+            if child.leaf {
+                *child = OnlyTree::default();
+            }
+            child.insert(rest, fns);
+        }
+    }
+
+    /// Filter a parsed body; `None` when the whole value is removed.
+    pub(crate) fn apply(&self, value: &Json) -> Json {
+        match value {
+            Json::Array(_) | Json::Object(_) => self
+                .filter(value, false)
+                .unwrap_or(Json::Object(Map::new())),
+            other => other.clone(),
+        }
+    }
+
+    fn filter(&self, value: &Json, inherited_star: bool) -> Option<Json> {
+        let star = self.star || inherited_star;
+        match value {
+            Json::Array(items) => Some(Json::Array(
+                items.iter().filter_map(|i| self.filter(i, star)).collect(),
+            )),
+            Json::Object(map) => {
+                let mut out = Map::new();
+                if star {
+                    for (k, v) in map {
+                        if !self.children.iter().any(|(name, _)| name == k) {
+                            out.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+                for (name, child) in &self.children {
+                    if let Some(v) = map.get(name)
+                        && let Some(kept) = child.select(v, star)
+                    {
+                        out.insert(name.clone(), kept);
+                    }
+                }
+                Some(Json::Object(out))
+            }
+            _ if star => Some(value.clone()),
+            _ => None,
+        }
+    }
+
+    fn select(&self, value: &Json, star: bool) -> Option<Json> {
+        let mut v = if self.leaf {
+            value.clone()
+        } else {
+            self.filter(value, star)?
+        };
+        for f in &self.fns {
+            v = f.apply(v)?;
+        }
+        Some(v)
+    }
+}
+
+impl OnlyFn {
+    fn apply(&self, value: Json) -> Option<Json> {
+        match self {
+            OnlyFn::Matches(re) => match value {
+                Json::Array(items) => {
+                    let kept: Vec<Json> = items
+                        .into_iter()
+                        .filter(|i| re.is_match(&match_text(i)))
+                        .collect();
+                    (!kept.is_empty()).then_some(Json::Array(kept))
+                }
+                other => re.is_match(&match_text(&other)).then_some(other),
+            },
+            OnlyFn::FilterByRegex { path, regex } => match value {
+                Json::Array(items) => Some(Json::Array(
+                    items
+                        .into_iter()
+                        .filter(|i| {
+                            let mut at = Some(i);
+                            for key in path {
+                                at = at.and_then(|v| v.get(key));
+                            }
+                            at.is_some_and(|v| regex.is_match(&match_text(v)))
+                        })
+                        .collect(),
+                )),
+                other => Some(other),
+            },
+        }
+    }
+}
+
+/// restQL's text form for matching: numbers with two decimals, objects as sorted compact JSON.
+fn match_text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        Json::Number(n) => format!("{:.2}", n.as_f64().unwrap_or(0.0)),
+        other => other.to_string(),
+    }
+}
+
+/// The response of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The aggregated HTTP status (restQL's rule), or the status of a query error.
+    pub status: u16,
+    /// `max-age=A, s-maxage=S` / `no-cache`; `None` when nothing applies or status >= 400.
+    pub cache_control: Option<String>,
+    /// `<id>-<Header>` copies of upstream headers of successful single statements (restQL).
+    pub headers: Vec<(String, String)>,
+    /// `{id: {details, result}}`, or `{"error": message}` for a query error.
+    pub body: Json,
+    pub stats: Stats,
+    /// A whole-query failure (timeout, limit), with its code.
+    pub error: Option<Error>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Upstream calls sent.
+    pub calls: usize,
+    /// Calls not sent because an identical one was in flight or done.
+    pub deduped: usize,
+    /// Calls merged into batch requests (later issue; always 0).
+    pub batched: usize,
+    /// Calls answered from a cache (later issue; always 0).
+    pub cache_hits: usize,
+    pub duration_ms: u64,
+}
+
+/// Build the response from every statement's answers (all statements have one).
+pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stats) -> Outcome {
+    // Status, Cache-Control, header copies and details, from visible statements only.
+    let mut headers = Vec::new();
+    let mut status = 200;
+    let mut cache = CacheDirective::default();
+    let mut details = Vec::with_capacity(results.len());
+    let multiplexed: Vec<bool> = results.iter().map(Tree::is_multiplexed).collect();
+    for (sp, tree) in plan.statements.iter().zip(&results) {
+        if sp.statement.hidden {
+            details.push(None);
+            continue;
+        }
+        let ignore = sp.statement.ignore_errors;
+        tree.for_each(&mut |a| {
+            status = status.max(if ignore { 200 } else { normalise(a.status) });
+            let directive = if a.is_call() {
+                sp.cache.merge(a.cache)
+            } else {
+                CacheDirective::default()
+            };
+            if !directive.is_empty() {
+                cache = cache.merge(directive);
+            }
+        });
+        if let Tree::Leaf(a) = tree
+            && a.success()
+        {
+            for (name, value) in &a.headers {
+                headers.push((format!("{}-{}", sp.id, name), value.clone()));
+            }
+        }
+        details.push(Some(details_tree(tree, ignore, plan.options.debug)));
+    }
+
+    // `only`, per item; answers nobody else shares give up their body without a copy.
+    let mut views: Vec<Option<Json>> = results
+        .into_iter()
+        .zip(&plan.statements)
+        .map(|(tree, sp)| result_of(tree, sp.only.as_ref()))
+        .collect();
+
+    // `in`, in query order; the inserted statement loses its result.
+    for (i, sp) in plan.statements.iter().enumerate() {
+        let Some(target) = &sp.statement.in_target else {
+            continue;
+        };
+        let Some(t) = plan.statements.iter().position(|s| s.id == target.target()) else {
+            continue;
+        };
+        if t == i || views[t].is_none() {
+            continue;
+        }
+        let Some(inserted) = views[i].take() else {
+            continue;
+        };
+        if let Some(dest) = views[t].as_mut() {
+            insert_in(dest, &target.path[1..], &inserted, multiplexed[i]);
+        }
+    }
+
+    let mut body = Map::new();
+    for ((sp, details), result) in plan.statements.iter().zip(details).zip(views) {
+        let Some(details) = details else {
+            continue;
+        };
+        let mut entry = Map::new();
+        entry.insert("details".into(), details);
+        if let Some(result) = result {
+            entry.insert("result".into(), result);
+        }
+        body.insert(sp.id.to_string(), Json::Object(entry));
+    }
+    Outcome {
+        status,
+        cache_control: if status >= 400 {
+            None
+        } else {
+            cache.header_value()
+        },
+        headers,
+        body: Json::Object(body),
+        stats,
+        error: None,
+    }
+}
+
+/// restQL's status normalisation: 201 and 204 count as 200; no status counts as 500.
+fn normalise(status: u16) -> u16 {
+    match status {
+        201 | 204 => 200,
+        0 => 500,
+        s => s,
+    }
+}
+
+/// The `result` of a statement: an item's body (filtered), or an array parallel to the
+/// multiplexing, omitted when every item has an empty body.
+fn result_of(tree: Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Option<Json> {
+    fn item(a: Rc<Answer>, only: Option<&OnlyTree>) -> Option<Json> {
+        if let (Body::Json(j), Some(o)) = (&a.body, only) {
+            return Some(o.apply(j));
+        }
+        let body = match Rc::try_unwrap(a) {
+            Ok(answer) => answer.body,
+            Err(shared) => match &shared.body {
+                Body::Empty => Body::Empty,
+                Body::Json(j) => Body::Json(j.clone()),
+                Body::Text(t) => Body::Text(t.clone()),
+            },
+        };
+        match body {
+            Body::Empty => None,
+            Body::Text(t) => Some(Json::String(t)),
+            Body::Json(j) => Some(j),
+        }
+    }
+    fn walk(tree: Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Json {
+        match tree {
+            Tree::Leaf(a) => item(a, only).unwrap_or(Json::Null),
+            Tree::Group(items) => Json::Array(items.into_iter().map(|i| walk(i, only)).collect()),
+        }
+    }
+    match tree {
+        Tree::Leaf(a) => item(a, only),
+        group => {
+            let mut any = false;
+            group.for_each(&mut |a| any |= !matches!(a.body, Body::Empty));
+            any.then(|| walk(group, only))
+        }
+    }
+}
+
+fn details_tree(tree: &Tree<Rc<Answer>>, ignore: bool, debug: bool) -> Json {
+    match tree {
+        Tree::Leaf(a) => details(a, ignore, debug),
+        Tree::Group(items) => Json::Array(
+            items
+                .iter()
+                .map(|i| details_tree(i, ignore, debug))
+                .collect(),
+        ),
+    }
+}
+
+fn details(a: &Answer, ignore: bool, debug: bool) -> Json {
+    let mut d = Map::new();
+    d.insert("status".into(), json!(a.status));
+    d.insert("success".into(), json!(a.success()));
+    d.insert(
+        "metadata".into(),
+        if ignore {
+            json!({"ignore-errors": "ignore"})
+        } else {
+            json!({})
+        },
+    );
+    if debug && let Some(call) = &a.call {
+        let mut dbg = Map::new();
+        let r = &call.request;
+        dbg.insert("method".into(), json!(r.method));
+        dbg.insert("url".into(), json!(r.url));
+        let headers = |hs: &[(String, String)]| -> Json {
+            Json::Object(hs.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+        };
+        if !r.headers.is_empty() {
+            dbg.insert("request-headers".into(), headers(&r.headers));
+        }
+        if !a.headers.is_empty() {
+            dbg.insert("response-headers".into(), headers(&a.headers));
+        }
+        if !call.params.is_empty() {
+            dbg.insert("params".into(), Json::Object(call.params.clone()));
+        }
+        if let Some(body) = &r.body {
+            let b = serde_json::from_str::<Json>(body).unwrap_or_else(|_| json!(body));
+            dbg.insert("request-body".into(), b);
+        }
+        dbg.insert("response-time".into(), json!(a.response_time_ms));
+        d.insert("debug".into(), Json::Object(dbg));
+    }
+    Json::Object(d)
+}
+
+/// Put `value` at `path` inside `dest`. A list destination takes a multiplexed value element by
+/// element, a single value in every element.
+fn insert_in(dest: &mut Json, path: &[String], value: &Json, multiplexed: bool) {
+    match dest {
+        Json::Array(items) if multiplexed => {
+            if let Json::Array(values) = value {
+                for (item, v) in items.iter_mut().zip(values) {
+                    insert_in(item, path, v, false);
+                }
+            }
+        }
+        Json::Array(items) => items
+            .iter_mut()
+            .for_each(|item| insert_in(item, path, value, false)),
+        _ => set_path(dest, path, value),
+    }
+}
+
+fn set_path(dest: &mut Json, path: &[String], value: &Json) {
+    let Some((first, rest)) = path.split_first() else {
+        // `in a` (no path): merge into the whole result (restQL crashes with 500).
+        merge_at(dest, value);
+        return;
+    };
+    let Json::Object(map) = dest else {
+        return;
+    };
+    let slot = map.entry(first.clone()).or_insert(Json::Null);
+    if rest.is_empty() {
+        merge_at(slot, value);
+    } else {
+        if slot.is_null() {
+            *slot = Json::Object(Map::new());
+        }
+        set_path(slot, rest, value);
+    }
+}
+
+/// An empty slot takes the value; objects and lists deep-merge; other conflicts keep the slot.
+fn merge_at(slot: &mut Json, value: &Json) {
+    match (&mut *slot, value) {
+        (Json::Null, v) => *slot = v.clone(),
+        (Json::Object(_), Json::Object(_)) | (Json::Array(_), Json::Array(_)) => {
+            deep_merge(slot, value)
+        }
+        _ => {}
+    }
+}
+
+fn deep_merge(a: &mut Json, b: &Json) {
+    match (a, b) {
+        (Json::Object(am), Json::Object(bm)) => {
+            for (k, bv) in bm {
+                match am.get_mut(k) {
+                    Some(av) => deep_merge(av, bv),
+                    None => {
+                        am.insert(k.clone(), bv.clone());
+                    }
+                }
+            }
+        }
+        (Json::Array(aa), Json::Array(ba)) => {
+            for (i, bv) in ba.iter().enumerate() {
+                match aa.get_mut(i) {
+                    Some(av) => deep_merge(av, bv),
+                    None => aa.push(bv.clone()),
+                }
+            }
+        }
+        (a, b) => *a = b.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::Span;
+
+    fn filter(path: &str, fns: Vec<FilterFn>) -> Filter {
+        Filter {
+            path: path.split('.').map(str::to_string).collect(),
+            fns,
+            span: Span::default(),
+        }
+    }
+
+    fn s(text: &str) -> Value {
+        Value::new(ValueKind::Str(text.into()), Span::default())
+    }
+
+    fn only(filters: Vec<Filter>) -> OnlyTree {
+        match compile_only(&filters, &Map::new(), "") {
+            Ok(Some(t)) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_keeps_nested_paths_and_matches() {
+        let t = only(vec![
+            filter("id", vec![]),
+            filter("terrain.north", vec![]),
+            filter("residents", vec![FilterFn::Matches(s("^j"))]),
+        ]);
+        let body = json!({"id": 1, "x": 2, "terrain": {"north": "jungle", "south": "r"},
+            "residents": ["john", "janne", "kyle"]});
+        assert_eq!(
+            t.apply(&body),
+            json!({"id": 1, "terrain": {"north": "jungle"}, "residents": ["john", "janne"]})
+        );
+    }
+
+    #[test]
+    fn arrays_are_transparent_and_later_entries_override() {
+        let t = only(vec![
+            filter("skills.name", vec![]),
+            filter("skills", vec![]),
+        ]);
+        let body = json!({"skills": [{"id": 1, "name": "fly"}]});
+        assert_eq!(t.apply(&body), body);
+        let t = only(vec![
+            filter("skills", vec![]),
+            filter("skills.name", vec![]),
+        ]);
+        assert_eq!(t.apply(&body), json!({"skills": [{"name": "fly"}]}));
+        let t = only(vec![filter("items.x", vec![])]);
+        assert_eq!(
+            t.apply(&json!({"items": [[{"x": 1, "y": 2}]]})),
+            json!({"items": [[{"x": 1}]]})
+        );
+    }
+
+    #[test]
+    fn numbers_match_with_two_decimals_and_empty_matches_remove_the_field() {
+        let t = only(vec![
+            filter("num", vec![FilterFn::Matches(s("2"))]),
+            filter("nick", vec![FilterFn::Matches(s("^zz"))]),
+            filter("score", vec![FilterFn::Matches(s("10.50"))]),
+        ]);
+        assert_eq!(
+            t.apply(&json!({"num": [1, 22, 3], "nick": ["a"], "score": 10.5})),
+            json!({"num": [22], "score": 10.5})
+        );
+    }
+
+    #[test]
+    fn star_keeps_everything_and_filters_listed_paths() {
+        let t = only(vec![
+            filter("*", vec![]),
+            filter("name", vec![FilterFn::Matches(s("^zz"))]),
+        ]);
+        assert_eq!(t.apply(&json!({"name": "bat", "a": 1})), json!({"a": 1}));
+        let t = only(vec![
+            filter("profile.tags", vec![FilterFn::Matches(s("a"))]),
+            filter("*", vec![]),
+        ]);
+        assert_eq!(
+            t.apply(&json!({"x": 1, "profile": {"tags": ["a", "b"], "age": 3}})),
+            json!({"x": 1, "profile": {"tags": ["a"], "age": 3}})
+        );
+    }
+
+    #[test]
+    fn filter_by_regex_keeps_matching_elements() {
+        let t = only(vec![filter(
+            "skills",
+            vec![FilterFn::FilterByRegex {
+                path: s("name"),
+                regex: s("^f"),
+            }],
+        )]);
+        assert_eq!(
+            t.apply(&json!({"skills": [{"name": "fly"}, {"name": "punch"}]})),
+            json!({"skills": [{"name": "fly"}]})
+        );
+        assert_eq!(
+            t.apply(&json!({"skills": [{"name": "punch"}]})),
+            json!({"skills": []})
+        );
+    }
+
+    #[test]
+    fn in_deep_merges_and_creates_missing_objects() {
+        let mut dest = json!({"sidekick": {"old": true, "name": "x"}});
+        insert_in(
+            &mut dest,
+            &["sidekick".into()],
+            &json!({"id": 10, "name": "Robin"}),
+            false,
+        );
+        assert_eq!(
+            dest,
+            json!({"sidekick": {"old": true, "name": "Robin", "id": 10}})
+        );
+        let mut dest = json!({"a": 1});
+        insert_in(
+            &mut dest,
+            &["extra".into(), "deep".into()],
+            &json!(5),
+            false,
+        );
+        assert_eq!(dest, json!({"a": 1, "extra": {"deep": 5}}));
+        let mut dest = json!([{"id": 1}, {"id": 2}]);
+        insert_in(&mut dest, &["sk".into()], &json!([5, 6]), true);
+        assert_eq!(dest, json!([{"id": 1, "sk": 5}, {"id": 2, "sk": 6}]));
+    }
+}

@@ -1,0 +1,258 @@
+//! The plan as text (`restql explain --format text`) and as JSON (the default, and what the
+//! wasm `explain` returns). Both list waves, statements, dependencies, multiplexing and the
+//! statically known calls with their request keys; a key shared by several items is a dedupe
+//! group (one upstream call).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde_json::{Value as Json, json};
+
+use super::{DependencyKind, Item, Plan, StatementPlan, Tree};
+
+impl Plan<'_> {
+    /// The indented text form; stable, so it is snapshot-tested.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let groups = self.dedupe_groups();
+        let _ = writeln!(
+            out,
+            "plan: {} statement{}, {} wave{}, deadline {} ms",
+            self.statements.len(),
+            plural(self.statements.len()),
+            self.waves.len(),
+            plural(self.waves.len()),
+            self.deadline_ms
+        );
+        for (w, wave) in self.waves.iter().enumerate() {
+            let _ = writeln!(out, "wave {w}");
+            for &i in wave {
+                self.write_statement(&mut out, &self.statements[i], &groups);
+            }
+        }
+        let shared: Vec<_> = groups.iter().filter(|(_, users)| users.len() > 1).collect();
+        if !shared.is_empty() {
+            let _ = writeln!(out, "dedupe");
+            for (fingerprint, users) in shared {
+                let _ = writeln!(out, "  #{fingerprint} one call for {}", users.join(", "));
+            }
+        }
+        out
+    }
+
+    fn write_statement(
+        &self,
+        out: &mut String,
+        sp: &StatementPlan<'_>,
+        groups: &BTreeMap<String, Vec<String>>,
+    ) {
+        let st = sp.statement;
+        let _ = write!(
+            out,
+            "  {} = {} {} {}",
+            sp.id,
+            st.method.http_method(),
+            st.resource.name,
+            sp.template.raw
+        );
+        let mut flags = Vec::new();
+        if st.hidden {
+            flags.push("hidden".to_string());
+        }
+        if st.ignore_errors {
+            flags.push("ignore-errors".to_string());
+        }
+        if let Some(target) = &st.in_target {
+            flags.push(format!("in {}", target.path.join(".")));
+        }
+        if !st.only.is_empty() {
+            flags.push("only".to_string());
+        }
+        if !flags.is_empty() {
+            let _ = write!(out, " [{}]", flags.join(", "));
+        }
+        out.push('\n');
+        let _ = write!(out, "    timeout {} ms", sp.timeout_ms);
+        if let Some(cc) = sp.cache.header_value() {
+            let _ = write!(out, ", cache {cc}");
+        }
+        out.push('\n');
+        for d in &sp.dependencies {
+            let target = self.statements[d.target].id;
+            let _ = match &d.kind {
+                DependencyKind::Param(p) => writeln!(out, "    after {target} (chained into {p})"),
+                DependencyKind::Header(h) => {
+                    writeln!(out, "    after {target} (chained into header {h})")
+                }
+                DependencyKind::DependsOn => writeln!(out, "    after {target} (depends-on)"),
+            };
+        }
+        match &sp.items {
+            None => {
+                let _ = writeln!(out, "    calls decided at run time by chained values:");
+                if let Some(with) = &st.with {
+                    for p in &with.params {
+                        let _ = write!(out, "      {} = {}", p.key.name, p.value);
+                        for f in &p.fns {
+                            let _ = write!(out, " -> {}", f.as_str());
+                        }
+                        out.push('\n');
+                    }
+                }
+            }
+            Some(items) => {
+                let leaves = items.leaves();
+                let _ = writeln!(
+                    out,
+                    "    {} ({} call{})",
+                    shape(items),
+                    leaves.len(),
+                    plural(leaves.len())
+                );
+                for item in leaves {
+                    let _ = match item {
+                        Item::Call(c) => {
+                            let mut line = format!(
+                                "      #{} {} {}",
+                                c.key.fingerprint(),
+                                c.request.method,
+                                c.request.url
+                            );
+                            if let Some(body) = &c.request.body {
+                                let _ = write!(line, " {body}");
+                            }
+                            let shared = groups
+                                .get(&c.key.fingerprint())
+                                .is_some_and(|users| users.len() > 1);
+                            if shared {
+                                line.push_str(" (shared)");
+                            }
+                            writeln!(out, "{line}")
+                        }
+                        Item::Skip(message) => writeln!(out, "      skipped: {message}"),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Request key fingerprint -> the statement items that use it (`id` or `id[i]`).
+    fn dedupe_groups(&self) -> BTreeMap<String, Vec<String>> {
+        let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for sp in &self.statements {
+            let Some(items) = &sp.items else { continue };
+            let leaves = items.leaves();
+            let multiplexed = items.is_multiplexed();
+            for (i, item) in leaves.into_iter().enumerate() {
+                if let Item::Call(c) = item {
+                    let user = if multiplexed {
+                        format!("{}[{i}]", sp.id)
+                    } else {
+                        sp.id.to_string()
+                    };
+                    groups.entry(c.key.fingerprint()).or_default().push(user);
+                }
+            }
+        }
+        groups
+    }
+
+    /// The JSON form.
+    pub fn to_json(&self) -> Json {
+        let statements: Vec<Json> = self
+            .statements
+            .iter()
+            .map(|sp| {
+                let st = sp.statement;
+                let deps: Vec<Json> = sp
+                    .dependencies
+                    .iter()
+                    .map(|d| {
+                        let target = self.statements[d.target].id;
+                        match &d.kind {
+                            DependencyKind::Param(p) => json!({"target": target, "param": p}),
+                            DependencyKind::Header(h) => json!({"target": target, "header": h}),
+                            DependencyKind::DependsOn => {
+                                json!({"target": target, "dependsOn": true})
+                            }
+                        }
+                    })
+                    .collect();
+                let calls = sp.items.as_ref().map(|items| {
+                    items.map(&mut |item| match item {
+                        Item::Call(c) => json!({
+                            "key": c.key.fingerprint(),
+                            "method": c.request.method,
+                            "url": c.request.url,
+                            "body": c.request.body,
+                        }),
+                        Item::Skip(message) => json!({"skipped": message}),
+                    })
+                });
+                json!({
+                    "id": sp.id,
+                    "method": st.method.http_method(),
+                    "resource": st.resource.name,
+                    "url": sp.template.raw,
+                    "wave": sp.wave,
+                    "timeoutMs": sp.timeout_ms,
+                    "cacheControl": sp.cache.header_value(),
+                    "dependsOn": deps,
+                    "multiplexed": sp.items.as_ref().map(Tree::is_multiplexed),
+                    "calls": calls.map(|t| tree_json(&t)),
+                    "hidden": st.hidden,
+                    "ignoreErrors": st.ignore_errors,
+                })
+            })
+            .collect();
+        let waves: Vec<Vec<&str>> = self
+            .waves
+            .iter()
+            .map(|w| w.iter().map(|&i| self.statements[i].id).collect())
+            .collect();
+        let dedupe: Vec<Json> = self
+            .dedupe_groups()
+            .into_iter()
+            .filter(|(_, users)| users.len() > 1)
+            .map(|(key, users)| json!({"key": key, "items": users}))
+            .collect();
+        json!({
+            "deadlineMs": self.deadline_ms,
+            "waves": waves,
+            "statements": statements,
+            "dedupe": dedupe,
+            "text": self.to_text(),
+        })
+    }
+}
+
+fn tree_json(tree: &Tree<Json>) -> Json {
+    match tree {
+        Tree::Leaf(j) => j.clone(),
+        Tree::Group(items) => Json::Array(items.iter().map(tree_json).collect()),
+    }
+}
+
+/// `single call`, `multiplexed 3`, `multiplexed [2, 1]`.
+fn shape(tree: &Tree<Item>) -> String {
+    fn counts(tree: &Tree<Item>) -> String {
+        match tree {
+            Tree::Leaf(_) => "1".into(),
+            Tree::Group(items) if items.iter().all(|i| matches!(i, Tree::Leaf(_))) => {
+                items.len().to_string()
+            }
+            Tree::Group(items) => format!(
+                "[{}]",
+                items.iter().map(counts).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+    match tree {
+        Tree::Leaf(_) => "single call".into(),
+        group => format!("multiplexed {}", counts(group)),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

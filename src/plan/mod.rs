@@ -1,0 +1,537 @@
+//! The plan: which statement calls what, after what, multiplexed how. Pure data computed from
+//! the query, the mappings and the run inputs; no I/O, no clock, same input -> same plan.
+
+mod display;
+pub(crate) mod request;
+pub(crate) mod values;
+
+use serde_json::Value as Json;
+
+use crate::error::{Error, ErrorCode, Errors, Phase};
+use crate::exec::shape::{OnlyTree, compile_only};
+use crate::mapping::{Mappings, UrlTemplate};
+use crate::syntax::ast::{ChainItem, Query, Statement, UseKey, Value, ValueKind};
+pub use request::{Call, Item, RequestKey};
+use request::{RequestShape, build_item, missing_params_message};
+pub use values::Tree;
+use values::{ChainSource, NoChains, Val, apply_fns, multiplex, resolve};
+
+/// What a run receives besides the query: variables and the client's request headers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inputs {
+    /// `$name` values. Strings from query strings and headers, any JSON from a JSON body.
+    pub variables: serde_json::Map<String, Json>,
+    /// Headers of the client request, forwarded upstream (minus hop-by-hop ones).
+    pub headers: Vec<(String, String)>,
+}
+
+/// Limits and defaults of planning and execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Statements per query (error `too-many-statements`).
+    pub max_statements: usize,
+    /// Upstream calls per query after multiplexing, before dedupe (error `too-many-calls`).
+    pub max_calls: usize,
+    /// Bytes read from one upstream answer (the call fails with 502 past it).
+    pub max_response_bytes: usize,
+    /// Per-statement timeout when the statement has no `timeout` (restQL: 5 s).
+    pub statement_timeout_ms: u64,
+    /// Query deadline when there is no `use timeout` (restQL documents 30 s but never arms it).
+    pub query_deadline_ms: u64,
+    /// Add `details.debug` to every result.
+    pub debug: bool,
+    /// restQL parses body strings that are valid JSON (`"123"` -> `123`); kept for
+    /// compatibility.
+    pub json_strings_in_body: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_statements: 100,
+            max_calls: 1000,
+            max_response_bytes: 8 * 1024 * 1024,
+            statement_timeout_ms: 5_000,
+            query_deadline_ms: 30_000,
+            debug: false,
+            json_strings_in_body: true,
+        }
+    }
+}
+
+/// The plan of one run.
+#[derive(Debug)]
+pub struct Plan<'q> {
+    /// In query order.
+    pub statements: Vec<StatementPlan<'q>>,
+    /// Statement indexes by dependency depth: wave 0 waits for nothing, wave n for wave < n.
+    /// The executor starts each statement as soon as its own dependencies end.
+    pub waves: Vec<Vec<usize>>,
+    /// The query deadline: `use timeout`, else the default.
+    pub deadline_ms: u64,
+    pub(crate) source: &'q str,
+    pub(crate) inputs: &'q Inputs,
+    pub(crate) options: Options,
+}
+
+/// One statement of the plan.
+#[derive(Debug)]
+pub struct StatementPlan<'q> {
+    /// The identifier: alias, else resource.
+    pub id: &'q str,
+    pub statement: &'q Statement,
+    pub template: &'q UrlTemplate,
+    pub wave: usize,
+    pub dependencies: Vec<Dependency>,
+    pub timeout_ms: u64,
+    /// The statement's own directive, `use` defaults applied.
+    pub cache: CacheDirective,
+    /// The calls, when no chained value decides them; `None` until the executor resolves
+    /// chains. Leaves are in multiplex order.
+    pub items: Option<Tree<Item>>,
+    pub(crate) only: Option<OnlyTree>,
+}
+
+/// Why a statement waits for another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// Index of the statement waited for.
+    pub target: usize,
+    pub kind: DependencyKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DependencyKind {
+    /// A `with` param (or the dynamic body) chains from the target.
+    Param(String),
+    /// A header value chains from the target.
+    Header(String),
+    DependsOn,
+}
+
+/// `max-age` / `s-maxage` / `no-cache`, from a statement or an upstream `Cache-Control`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheDirective {
+    pub no_cache: bool,
+    pub max_age: Option<u64>,
+    pub s_maxage: Option<u64>,
+}
+
+impl CacheDirective {
+    pub fn is_empty(&self) -> bool {
+        !self.no_cache && self.max_age.is_none() && self.s_maxage.is_none()
+    }
+
+    /// Combine two directives: `no-cache` wins, else the smaller of each value present.
+    pub fn merge(self, other: CacheDirective) -> CacheDirective {
+        fn min(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        }
+        CacheDirective {
+            no_cache: self.no_cache || other.no_cache,
+            max_age: min(self.max_age, other.max_age),
+            s_maxage: min(self.s_maxage, other.s_maxage),
+        }
+    }
+
+    /// Parse an upstream `Cache-Control`; directives other than these three are ignored.
+    pub fn parse_header(value: &str) -> CacheDirective {
+        let mut d = CacheDirective::default();
+        for part in value.split(',') {
+            let part = part.trim();
+            let (name, arg) = part.split_once('=').unwrap_or((part, ""));
+            let arg = arg.trim().trim_matches('"').parse::<u64>().ok();
+            match name.trim().to_ascii_lowercase().as_str() {
+                "no-cache" => d.no_cache = true,
+                "max-age" => d.max_age = arg.or(d.max_age),
+                "s-maxage" => d.s_maxage = arg.or(d.s_maxage),
+                _ => {}
+            }
+        }
+        d
+    }
+
+    /// The header value, or `None` when there is nothing to say.
+    pub fn header_value(&self) -> Option<String> {
+        if self.no_cache {
+            return Some("no-cache".into());
+        }
+        match (self.max_age, self.s_maxage) {
+            (Some(m), Some(s)) => Some(format!("max-age={m}, s-maxage={s}")),
+            (Some(m), None) => Some(format!("max-age={m}")),
+            (None, Some(s)) => Some(format!("s-maxage={s}")),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Plan a checked query (see [`crate::check`]); `source` is its text, for error positions.
+pub fn plan<'q>(
+    query: &'q Query,
+    source: &'q str,
+    mappings: &'q Mappings,
+    inputs: &'q Inputs,
+    options: &Options,
+) -> Result<Plan<'q>, Errors> {
+    let err = |code, message: String, span| Error::new(code, Phase::Plan, message, span, source);
+    let mut errors = Vec::new();
+    if query.statements.len() > options.max_statements {
+        let st = &query.statements[options.max_statements];
+        return Err(err(
+            ErrorCode::TooManyStatements,
+            format!(
+                "the query has {} statements; the limit is {}",
+                query.statements.len(),
+                options.max_statements
+            ),
+            st.span,
+        )
+        .into());
+    }
+
+    let index_of = |name: &str| query.statements.iter().position(|s| s.id().name == name);
+    let vars = &inputs.variables;
+    let use_value = |key: UseKey| {
+        query
+            .uses
+            .iter()
+            .rev()
+            .find(|u| u.key == key)
+            .and_then(|u| integer(&u.value, vars, false))
+    };
+    let use_cache = CacheDirective {
+        no_cache: false,
+        max_age: use_value(UseKey::MaxAge),
+        s_maxage: use_value(UseKey::SMaxAge),
+    };
+
+    let mut statements = Vec::with_capacity(query.statements.len());
+    for st in &query.statements {
+        let Some(mapping) = mappings.get(&st.resource.name) else {
+            errors.push(
+                err(
+                    ErrorCode::UnknownResource,
+                    format!(
+                        "unknown resource '{}': the mappings do not define it",
+                        st.resource.name
+                    ),
+                    st.resource.span,
+                )
+                .with_found(format!("'{}'", st.resource.name)),
+            );
+            continue;
+        };
+        let mut dependencies = Vec::new();
+        let mut chain_dep = |value: &'q Value, kind: &dyn Fn() -> DependencyKind| {
+            for target in chain_targets(value) {
+                match index_of(target) {
+                    Some(t) => dependencies.push(Dependency {
+                        target: t,
+                        kind: kind(),
+                    }),
+                    None => errors.push(err(
+                        ErrorCode::UnknownChainTarget,
+                        format!("chain targets an unknown statement '{target}'"),
+                        value.span,
+                    )),
+                }
+            }
+        };
+        if let Some(with) = &st.with {
+            for p in &with.params {
+                chain_dep(&p.value, &|| DependencyKind::Param(p.key.name.clone()));
+            }
+        }
+        for h in &st.headers {
+            chain_dep(&h.value, &|| DependencyKind::Header(h.name.name.clone()));
+        }
+        if let Some(target) = &st.depends_on {
+            match index_of(&target.name) {
+                Some(t) => dependencies.push(Dependency {
+                    target: t,
+                    kind: DependencyKind::DependsOn,
+                }),
+                None => errors.push(err(
+                    ErrorCode::UnknownDependsOnTarget,
+                    format!("depends-on targets an unknown statement '{}'", target.name),
+                    target.span,
+                )),
+            }
+        }
+        let only = match compile_only(&st.only, vars, source) {
+            Ok(only) => only,
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+        let own = CacheDirective {
+            no_cache: false,
+            max_age: st.max_age.as_ref().and_then(|v| integer(v, vars, false)),
+            s_maxage: st.s_max_age.as_ref().and_then(|v| integer(v, vars, false)),
+        };
+        statements.push(StatementPlan {
+            id: &st.id().name,
+            statement: st,
+            template: &mapping.template,
+            wave: 0,
+            dependencies,
+            timeout_ms: st
+                .timeout
+                .as_ref()
+                .and_then(|v| integer(v, vars, true))
+                .unwrap_or(options.statement_timeout_ms),
+            cache: CacheDirective {
+                no_cache: false,
+                max_age: own.max_age.or(use_cache.max_age),
+                s_maxage: own.s_maxage.or(use_cache.s_maxage),
+            },
+            items: None,
+            only,
+        });
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| (e.span.start, e.span.end));
+        return Err(Errors(errors));
+    }
+
+    let waves = waves(&mut statements, source)?;
+    let mut plan = Plan {
+        statements,
+        waves,
+        deadline_ms: query
+            .uses
+            .iter()
+            .rev()
+            .find(|u| u.key == UseKey::Timeout)
+            .and_then(|u| integer(&u.value, vars, true))
+            .unwrap_or(options.query_deadline_ms),
+        source,
+        inputs,
+        options: options.clone(),
+    };
+
+    // Calls that no chain decides are built now, so `explain` shows them and limits apply
+    // before anything is sent.
+    let mut budget = options.max_calls;
+    for i in 0..plan.statements.len() {
+        let has_chain = plan.statements[i]
+            .dependencies
+            .iter()
+            .any(|d| d.kind != DependencyKind::DependsOn);
+        if has_chain {
+            continue;
+        }
+        match build_items(&plan, i, &NoChains, &mut budget) {
+            Some(items) => plan.statements[i].items = Some(items),
+            None => return Err(too_many_calls(&plan, i).into()),
+        }
+    }
+    Ok(plan)
+}
+
+pub(crate) fn too_many_calls(plan: &Plan<'_>, statement: usize) -> Error {
+    let st = plan.statements[statement].statement;
+    Error::new(
+        ErrorCode::TooManyCalls,
+        Phase::Plan,
+        format!(
+            "statement '{}' would make the query exceed the limit of {} upstream calls",
+            plan.statements[statement].id, plan.options.max_calls
+        ),
+        st.span,
+        plan.source,
+    )
+}
+
+/// An integer from a literal or a variable; `strings` also accepts digit strings (variables
+/// from query strings are strings). restQL ignores literal strings in `use`.
+fn integer(value: &Value, vars: &serde_json::Map<String, Json>, strings: bool) -> Option<u64> {
+    match &value.kind {
+        ValueKind::Int(i) => u64::try_from(*i).ok(),
+        ValueKind::Var(name) => match vars.get(name)? {
+            Json::Number(n) => n.as_u64(),
+            Json::String(s) => s.trim().parse().ok(),
+            _ => None,
+        },
+        ValueKind::Str(s) if strings => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The statements a value chains from (first chain item), nested values included.
+fn chain_targets(value: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    fn walk<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match &v.kind {
+            ValueKind::Chain(items) => {
+                if let Some(ChainItem::Key(k)) = items.first() {
+                    out.push(k);
+                }
+            }
+            ValueKind::List(items) => items.iter().for_each(|i| walk(i, out)),
+            ValueKind::Object(entries) => entries.iter().for_each(|(_, i)| walk(i, out)),
+            _ => {}
+        }
+    }
+    walk(value, &mut out);
+    out
+}
+
+/// Depth of every statement in the dependency graph (Kahn); a cycle is an error.
+fn waves(statements: &mut [StatementPlan<'_>], source: &str) -> Result<Vec<Vec<usize>>, Errors> {
+    let n = statements.len();
+    let mut wave: Vec<Option<usize>> = vec![None; n];
+    let mut done = 0;
+    while done < n {
+        let mut progressed = false;
+        for i in 0..n {
+            if wave[i].is_some() {
+                continue;
+            }
+            let mut depth = 0;
+            let mut ready = true;
+            for d in &statements[i].dependencies {
+                match wave[d.target] {
+                    Some(w) => depth = depth.max(w + 1),
+                    None => ready = false,
+                }
+            }
+            if ready {
+                wave[i] = Some(depth);
+                done += 1;
+                progressed = true;
+            }
+        }
+        if !progressed {
+            let stuck = (0..n).find(|&i| wave[i].is_none()).unwrap_or(0);
+            let st = statements[stuck].statement;
+            return Err(Error::new(
+                ErrorCode::DependencyCycle,
+                Phase::Plan,
+                format!(
+                    "statement '{}' waits on itself through its dependencies",
+                    statements[stuck].id
+                ),
+                st.span,
+                source,
+            )
+            .into());
+        }
+    }
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    for (i, w) in wave.iter().enumerate() {
+        let w = w.unwrap_or(0);
+        statements[i].wave = w;
+        if waves.len() <= w {
+            waves.resize(w + 1, Vec::new());
+        }
+        waves[w].push(i);
+    }
+    Ok(waves)
+}
+
+/// Client headers never forwarded upstream (restQL's list).
+const NOT_FORWARDED: [&str; 6] = [
+    "host",
+    "content-type",
+    "content-length",
+    "connection",
+    "origin",
+    "accept-encoding",
+];
+
+/// Resolve a statement's values (chains through `chains`) and build its calls. `None` when the
+/// expansion exceeds `budget`.
+pub(crate) fn build_items(
+    plan: &Plan<'_>,
+    index: usize,
+    chains: &dyn ChainSource,
+    budget: &mut usize,
+) -> Option<Tree<Item>> {
+    let sp = &plan.statements[index];
+    let st = sp.statement;
+    let vars = &plan.inputs.variables;
+
+    // Headers: forwarded ones, then the `headers` clause overriding by name. They never
+    // multiplex; a list is sent as JSON text.
+    let mut headers: Vec<(String, String)> = plan
+        .inputs
+        .headers
+        .iter()
+        .filter(|(n, _)| !NOT_FORWARDED.iter().any(|x| n.eq_ignore_ascii_case(x)))
+        .cloned()
+        .collect();
+    let mut failed_headers = Vec::new();
+    for h in &st.headers {
+        let val = resolve(&h.value, vars, chains);
+        if val.contains_failed() {
+            failed_headers.push(h.name.name.as_str());
+            continue;
+        }
+        let Some(json) = val.to_json(false) else {
+            continue;
+        };
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&h.name.name));
+        headers.push((h.name.name.clone(), values::text_of(&json)));
+    }
+    if !failed_headers.is_empty() {
+        *budget = budget.checked_sub(1)?;
+        return Some(Tree::Leaf(Item::Skip(missing_params_message(
+            &failed_headers,
+        ))));
+    }
+
+    let mut params = Vec::new();
+    let mut has_body = false;
+    if let Some(with) = &st.with {
+        for p in &with.params {
+            let val = resolve(&p.value, vars, chains);
+            if val == Val::Absent {
+                continue;
+            }
+            params.push(apply_fns(&p.key.name, val, &p.fns));
+        }
+        if let Some(body) = &with.body
+            && let Some(json) = vars.get(&body.var.name)
+        {
+            // Strings holding JSON are parsed, also inside a list (repeated query params).
+            fn parsed(json: &Json) -> Val {
+                match json {
+                    Json::String(s) => serde_json::from_str::<Json>(s)
+                        .map_or_else(|_| Val::Scalar(json.clone()), |j| Val::from_json(&j)),
+                    Json::Array(items) => Val::List(items.iter().map(parsed).collect()),
+                    other => Val::from_json(other),
+                }
+            }
+            let val = parsed(json);
+            let mut p = apply_fns(&body.var.name, val, &body.fns);
+            p.as_body = false;
+            params.push(p);
+            has_body = true;
+        }
+    }
+    let shape = RequestShape {
+        method: st.method,
+        template: sp.template,
+        headers: &headers,
+        json_strings_in_body: plan.options.json_strings_in_body,
+        max_response_bytes: plan.options.max_response_bytes,
+        debug: plan.options.debug,
+    };
+    let tree = multiplex(params, budget)?;
+    Some(tree.map(&mut |leaf| {
+        let (params, body) = if has_body {
+            let (body, params) = leaf
+                .split_last()
+                .map_or((None, &leaf[..]), |(b, p)| (Some(b), p));
+            (params, body)
+        } else {
+            (&leaf[..], None)
+        };
+        build_item(&shape, params, body)
+    }))
+}

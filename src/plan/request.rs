@@ -1,0 +1,337 @@
+//! From resolved params to an upstream [`Request`], and the request identity key: the one place
+//! that decides what a call is, used by `explain`, by dedupe in the executor, and later by batch
+//! grouping and caches.
+
+use std::rc::Rc;
+
+use serde_json::Value as Json;
+
+use crate::http::{Request, header_value};
+use crate::mapping::{UrlTemplate, encode_into};
+use crate::plan::values::{ParamVal, Val, text_of};
+use crate::syntax::ast::Method;
+
+/// Identity of a request: two calls with equal keys get the same answer, so they go out once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestKey {
+    pub method: &'static str,
+    pub url: String,
+    pub body: Option<String>,
+    /// Headers that can vary the answer: every sent header but tracing ones, names lower-cased,
+    /// sorted. Cross-query dedupe and caches (later) key on this too, so `Authorization` and
+    /// `Cookie` must stay in.
+    pub vary: Vec<(String, String)>,
+}
+
+/// Headers that never change an answer and differ on every request.
+const NON_VARYING: [&str; 5] = [
+    "traceparent",
+    "tracestate",
+    "x-request-id",
+    "x-b3-traceid",
+    "x-b3-spanid",
+];
+
+impl RequestKey {
+    pub fn of(request: &Request) -> RequestKey {
+        let mut vary: Vec<(String, String)> = request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+            .filter(|(n, _)| !NON_VARYING.contains(&n.as_str()))
+            .collect();
+        vary.sort();
+        RequestKey {
+            method: request.method,
+            url: request.url.clone(),
+            body: request.body.clone(),
+            vary,
+        }
+    }
+
+    /// A short, stable fingerprint for display (FNV-1a over the key's parts).
+    pub fn fingerprint(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut feed = |s: &str| {
+            for b in s.bytes().chain([0xff]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        feed(self.method);
+        feed(&self.url);
+        feed(self.body.as_deref().unwrap_or("\u{0}"));
+        for (n, v) in &self.vary {
+            feed(n);
+            feed(v);
+        }
+        format!("{:08x}", h >> 32)
+    }
+}
+
+/// One multiplexed item: a call to make, or a skip decided without calling.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Call(Rc<Call>),
+    /// restQL's 400 "The request was skipped due to ..." with this message.
+    Skip(String),
+}
+
+/// A request with what debug output and dedupe need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub request: Request,
+    pub key: RequestKey,
+    /// Query-string params as sent, for debug output (empty unless `Options::debug`).
+    pub params: serde_json::Map<String, Json>,
+}
+
+/// Everything about a statement that does not change per multiplexed item.
+#[derive(Debug)]
+pub(crate) struct RequestShape<'a> {
+    pub(crate) method: Method,
+    pub(crate) template: &'a UrlTemplate,
+    /// Resolved `headers` clause and forwarded client headers, merged.
+    pub(crate) headers: &'a [(String, String)],
+    pub(crate) json_strings_in_body: bool,
+    pub(crate) max_response_bytes: usize,
+    /// Collect the query params for debug output.
+    pub(crate) debug: bool,
+}
+
+/// The skip message restQL gives when chained values come from failed statements.
+pub(crate) fn missing_params_message(keys: &[&str]) -> String {
+    let mut text = String::from("The request was skipped due to missing {");
+    for k in keys {
+        text.push_str(" :");
+        text.push_str(k);
+    }
+    text.push_str(" } param value");
+    text
+}
+
+/// Build the request for one item: path placeholders, query string, body, headers.
+pub(crate) fn build_item(
+    shape: &RequestShape<'_>,
+    params: &[ParamVal],
+    dynamic_body: Option<&ParamVal>,
+) -> Item {
+    // A failed chain anywhere skips the call; a missing chain value in the path skips it too
+    // (restQL writes the chain text or `<nil>` into the URL).
+    let mut failed: Vec<&str> = params
+        .iter()
+        .filter(|p| p.val.contains_failed())
+        .map(|p| &*p.key)
+        .collect();
+    if dynamic_body.is_some_and(|b| b.val.contains_failed()) {
+        failed.push(dynamic_body.map_or("", |b| &*b.key));
+    }
+    for p in params {
+        if shape.template.is_path_placeholder(&p.key) && p.val == Val::Missing {
+            failed.push(&p.key);
+        }
+    }
+    if !failed.is_empty() {
+        failed.dedup();
+        return Item::Skip(missing_params_message(&failed));
+    }
+
+    // The last param with a key wins (restQL keeps duplicates in a map).
+    let last_of = |key: &str| params.iter().rposition(|p| &*p.key == key);
+    let effective = params
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| last_of(&p.key) == Some(*i));
+
+    let path = shape.template.render_path(|name| {
+        params
+            .iter()
+            .rev()
+            .find(|p| &*p.key == name)
+            .and_then(|p| p.val.to_json(p.explode))
+            .map(|j| text_of(&j))
+    });
+
+    let sends_body = shape.method.sends_body();
+    let mut query = String::new();
+    let mut debug_params = serde_json::Map::new();
+    let mut body_fields = serde_json::Map::new();
+    let mut as_body: Option<Json> = None;
+    for (_, p) in effective {
+        if shape.template.is_path_placeholder(&p.key) {
+            continue;
+        }
+        let Some(json) = p.val.to_json(p.explode) else {
+            continue;
+        };
+        if p.as_body {
+            if sends_body {
+                as_body = Some(json);
+            }
+            continue;
+        }
+        if !sends_body || p.as_query || shape.template.is_query_placeholder(&p.key) {
+            append_query(&mut query, &p.key, &json);
+            if shape.debug && !json.is_null() && json != Json::String(String::new()) {
+                debug_params.insert(p.key.to_string(), json);
+            }
+        } else if !json.is_null() {
+            let json = match json {
+                Json::String(s) if shape.json_strings_in_body => {
+                    serde_json::from_str::<Json>(&s).unwrap_or(Json::String(s))
+                }
+                other => other,
+            };
+            body_fields.insert(p.key.to_string(), json);
+        }
+    }
+
+    let body = if sends_body {
+        // A string body is sent raw when an encoder or `as-body` made it; a plain string from
+        // a dynamic body is a JSON string (restQL).
+        let dynamic = dynamic_body.and_then(|b| b.val.to_json(b.explode).map(|j| (j, b.encoded)));
+        let (json, raw) = match dynamic {
+            // Strings that hold JSON are parsed (restQL), other strings stay JSON strings.
+            Some((Json::String(s), false)) => (
+                serde_json::from_str::<Json>(&s).unwrap_or(Json::String(s)),
+                false,
+            ),
+            Some(dynamic) => dynamic,
+            None => match as_body {
+                Some(j) => (j, true),
+                None => (Json::Object(body_fields), false),
+            },
+        };
+        Some(match json {
+            Json::String(s) if raw => s,
+            other => other.to_string(),
+        })
+    } else {
+        None
+    };
+
+    let mut url = path;
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query);
+    }
+    let mut headers = shape.headers.to_vec();
+    if header_value(&headers, "content-type").is_none() {
+        headers.push(("Content-Type".to_string(), "application/json".to_string()));
+    }
+    let request = Request {
+        method: shape.method.http_method(),
+        url,
+        headers,
+        body,
+        max_response_bytes: shape.max_response_bytes,
+    };
+    let key = RequestKey::of(&request);
+    Item::Call(Rc::new(Call {
+        request,
+        key,
+        params: debug_params,
+    }))
+}
+
+/// `key=value` pairs: strings escaped (empty ones omitted), numbers and booleans as text,
+/// objects as JSON, lists as the key repeated per element (nested lists flattened).
+fn append_query(out: &mut String, key: &str, value: &Json) {
+    match value {
+        Json::Null => {}
+        Json::String(s) if s.is_empty() => {}
+        Json::Array(items) => items.iter().for_each(|i| append_query(out, key, i)),
+        other => {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            encode_into(out, key, true);
+            out.push('=');
+            encode_into(out, &text_of(other), true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::values::apply_fns;
+    use serde_json::json;
+
+    fn build(method: Method, template: &str, params: &[(&str, Json)]) -> Item {
+        let template = UrlTemplate::parse(template).unwrap_or_else(|e| panic!("{e}"));
+        let shape = RequestShape {
+            method,
+            template: &template,
+            headers: &[],
+            json_strings_in_body: true,
+            max_response_bytes: 1024,
+            debug: true,
+        };
+        let params: Vec<ParamVal> = params
+            .iter()
+            .map(|(k, v)| apply_fns(k, Val::from_json(v), &[]))
+            .collect();
+        build_item(&shape, &params, None)
+    }
+
+    fn call(item: Item) -> Call {
+        match item {
+            Item::Call(c) => (*c).clone(),
+            Item::Skip(m) => panic!("skipped: {m}"),
+        }
+    }
+
+    #[test]
+    fn get_encodes_scalars_in_the_query_string() {
+        let c = call(build(
+            Method::From,
+            "http://u/hero/:id",
+            &[
+                ("a", Json::Null),
+                ("b", json!("")),
+                ("c", json!(true)),
+                ("d", json!(1.0)),
+                ("e", json!(-3)),
+                ("f", json!(2.5)),
+                ("g", json!("é ü&=")),
+            ],
+        ));
+        assert_eq!(
+            c.request.url,
+            "http://u/hero/?c=true&d=1&e=-3&f=2.5&g=%C3%A9+%C3%BC%26%3D"
+        );
+        assert_eq!(c.request.body, None);
+    }
+
+    #[test]
+    fn post_sends_a_json_body_and_query_placeholders_in_the_url() {
+        let c = call(build(
+            Method::To,
+            "http://u/heroq?:context&:page",
+            &[
+                ("context", json!("ctx")),
+                ("other", json!(1)),
+                ("n", json!("123")),
+            ],
+        ));
+        assert_eq!(c.request.url, "http://u/heroq?context=ctx");
+        let body: Json =
+            serde_json::from_str(c.request.body.as_deref().unwrap_or("")).unwrap_or(Json::Null);
+        assert_eq!(body, json!({"other": 1, "n": 123}));
+        assert_eq!(
+            header_value(&c.request.headers, "content-type"),
+            Some("application/json")
+        );
+    }
+
+    #[test]
+    fn identical_requests_have_equal_keys() {
+        let a = call(build(Method::From, "http://u/p/:id", &[("id", json!(1))]));
+        let b = call(build(Method::From, "http://u/p/:id", &[("id", json!(1))]));
+        let c = call(build(Method::From, "http://u/p/:id", &[("id", json!(2))]));
+        assert_eq!(a.key, b.key);
+        assert_ne!(a.key, c.key);
+        assert_eq!(a.key.fingerprint(), b.key.fingerprint());
+    }
+}
