@@ -15,6 +15,16 @@ export async function startUpstream() {
   const server = createServer((request, response) => {
     const url = new URL(request.url, "http://x");
     calls.push({ method: request.method, path: url.pathname, search: url.search, headers: request.headers });
+    // Pages on another origin (the browser tests) may call these services.
+    response.setHeader("access-control-allow-origin", "*");
+    response.setHeader("access-control-expose-headers", "cache-control");
+    if (request.method === "OPTIONS") {
+      response.writeHead(204, {
+        "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE",
+        "access-control-allow-headers": request.headers["access-control-request-headers"] ?? "*",
+      });
+      return response.end();
+    }
     const send = (status, body, headers = {}) => {
       response.writeHead(status, { "content-type": "application/json", ...headers });
       response.end(JSON.stringify(body));
