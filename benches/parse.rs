@@ -15,7 +15,7 @@ from price with sku = product.sku only value, currency
 from customer as me headers Authorization = $token with id = $customer
 from cart timeout 800 with id = me.cartId
 from shipping with zip = me.address.zip, items = cart.items.sku -> no-multiplex
-from reviews with product = product.sku, sort = "recent" only rating, text -> matches("^.{0,200}$") ignore-errors
+from reviews with product = product.sku, sort = "recent" only rating, text -> matches("^[a-z ]+$") ignore-errors
 from stock depends-on cart with skus = cart.items.sku -> json
 to events with $event -> as-body
 from recommendations in me.recommendations with user = me.id, filters = {kind: "tv", max: 20.5} hidden

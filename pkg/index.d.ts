@@ -63,18 +63,10 @@ export interface ErrorDetail {
 }
 
 /** Thrown by every restql function for a bad query; carries the first problem's details. */
-export class RestqlError extends Error implements ErrorDetail {
+export class RestqlError extends Error {
   name: "RestqlError";
-  code: ErrorCode;
-  phase: Phase;
-  line: number;
-  column: number;
-  columnUtf16: number;
-  start: number;
-  end: number;
-  expected: string[];
-  found?: string;
-  snippet: string;
+}
+export interface RestqlError extends ErrorDetail {
   /** Every problem found (validation reports them all), the first one included. */
   errors: ErrorDetail[];
 }
@@ -144,3 +136,109 @@ export interface ParsedQuery {
  * @throws {RestqlError} with the position of every problem.
  */
 export function parse(text: string): ParsedQuery;
+
+/** A URL template per resource: `http://host/path/:id?:q&:page` (path and query placeholders). */
+export type Mappings = Record<string, string>;
+
+/** What `createClient` accepts. */
+export interface ClientOptions {
+  /** Resource name -> URL template. Malformed templates make `createClient` reject. */
+  mappings: Mappings;
+  /**
+   * Sends every upstream request; defaults to `globalThis.fetch`. Pass a Workers service
+   * binding's fetch, a test double or a fetch with a custom agent here.
+   */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Per-statement timeout when a statement has no `timeout` clause, in ms (default 5000). */
+  timeoutMs?: number;
+  /** Whole-query deadline when the query has no `use timeout`, in ms (default 30000). */
+  queryTimeoutMs?: number;
+  /** Most upstream calls one query may make after multiplexing (default 1000). */
+  maxCalls?: number;
+  /** Most statements one query may have (default 100). */
+  maxStatements?: number;
+  /** Most bytes read from one upstream answer (default 8 MiB); a longer one fails with 502. */
+  maxResponseBytes?: number;
+}
+
+/** What `run` accepts besides the query. */
+export interface RunOptions {
+  /** Values of `$variables`. */
+  variables?: Record<string, unknown>;
+  /** Headers forwarded to every upstream call (restQL forwards the client's headers). */
+  headers?: Record<string, string>;
+  /** Aborts the run: calls in flight are aborted and the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Adds `details.debug` (URL, headers, timings) to every statement. */
+  debug?: boolean;
+}
+
+/** One statement's details in restQL's response. */
+export interface StatementDetails {
+  status: number;
+  success: boolean;
+  metadata: { "ignore-errors"?: "ignore" };
+  debug?: Record<string, unknown>;
+}
+
+/** restQL's response body: one entry per visible statement (arrays when multiplexed). */
+export type RestqlBody = Record<
+  string,
+  { details: StatementDetails | StatementDetails[] | unknown[]; result?: unknown }
+> & { error?: string };
+
+/** What one run did. */
+export interface RunStats {
+  /** Upstream calls sent. */
+  calls: number;
+  /** Calls not sent because an identical one was in flight or done. */
+  deduped: number;
+  /** Calls merged into batch requests. */
+  batched: number;
+  /** Calls answered from the cache. */
+  cacheHits: number;
+  durationMs: number;
+}
+
+/** The answer to a query. */
+export interface RunResult {
+  /** The aggregated HTTP status: the highest of the statements' (restQL's rule). */
+  status: number;
+  /** At least `cache-control` when one applies (the smallest max-age; none on errors). */
+  headers: Record<string, string>;
+  body: RestqlBody;
+  stats: RunStats;
+  /** Set when the whole query failed at run time (e.g. its deadline passed, status 408). */
+  error?: RestqlError;
+}
+
+/** A client bound to mappings and a fetch function. */
+export interface Client {
+  /**
+   * Runs a query. Rejects with a RestqlError when the query does not parse, validate or plan
+   * (before any call), and with the signal's reason when aborted; otherwise resolves, whatever
+   * the upstream statuses.
+   */
+  run(query: string, options?: RunOptions): Promise<RunResult>;
+  /** Releases the client; later runs reject. */
+  close(): void;
+}
+
+/** Creates a client. Call `init()` first. */
+export function createClient(options: ClientOptions): Promise<Client>;
+
+/** The plan of a query, as data. */
+export interface ExplainResult {
+  /** The indented text form (what `restql explain --format text` prints). */
+  text: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Plans a query without running it: waves, calls, multiplexing, dedupe.
+ * @throws {RestqlError} for a query that does not parse, validate or plan.
+ */
+export function explain(
+  text: string,
+  options: { mappings: Mappings; variables?: Record<string, unknown> },
+): ExplainResult;

@@ -2,7 +2,7 @@
 import * as glue from "./dist/restql.js";
 import { initOnce, useGlue } from "./lib/api.js";
 
-export { RestqlError, parse } from "./lib/api.js";
+export { RestqlError, createClient, explain, parse } from "./lib/api.js";
 
 useGlue(glue);
 

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import * as glue from "./dist/restql.js";
 import { initOnce, useGlue } from "./lib/api.js";
 
-export { RestqlError, parse } from "./lib/api.js";
+export { RestqlError, createClient, explain, parse } from "./lib/api.js";
 
 useGlue(glue);
 

@@ -4,7 +4,7 @@ import "./lib/text-polyfill.js";
 import * as glue from "./dist/rn/restql.js";
 import { initOnce, useGlue } from "./lib/api.js";
 
-export { RestqlError, parse } from "./lib/api.js";
+export { RestqlError, createClient, explain, parse } from "./lib/api.js";
 
 useGlue(glue);
 

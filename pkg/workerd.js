@@ -3,7 +3,7 @@ import module from "./dist/restql_bg.wasm";
 import * as glue from "./dist/restql.js";
 import { initOnce, useGlue } from "./lib/api.js";
 
-export { RestqlError, parse } from "./lib/api.js";
+export { RestqlError, createClient, explain, parse } from "./lib/api.js";
 
 useGlue(glue);
 

@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 /// Cases where we deliberately take a grammar.md section 5 recommendation that the corpus
 /// does not record as `recommended` (it keeps the reference error). Each maps to the outcome
-/// we produce instead; see docs-notes-parser.md.
+/// we produce instead; see the deviations in the README.
 const DEVIATIONS: &[(&str, &str)] = &[
     (
         "header-blank-line",

@@ -86,6 +86,23 @@ fn crlf_line_endings_everywhere() {
 }
 
 #[test]
+fn lists_may_span_lines() {
+    let expected = json!([{"key": "ids", "value": {"list": [{"int": 1}, {"int": 2}, {"list": [{"int": 3}]}]}, "fns": []}]);
+    assert_eq!(
+        params("from hero with ids = [\n  1,\n  2,\n  [\n 3\n ]\n]"),
+        expected
+    );
+    assert_eq!(
+        params("from hero with ids = [ // first\n  1\n  2 // two\n  [3]\n]"),
+        expected
+    );
+    assert_eq!(
+        params("from hero with ids = [\r\n 1, 2, [3]\r\n]"),
+        expected
+    );
+}
+
+#[test]
 fn escaped_quote_inside_strings() {
     assert_eq!(
         params(r#"from hero with a = "say \"hi\"", b = "\\""#),
@@ -133,6 +150,15 @@ fn comments_everywhere() {
     );
     assert_eq!(st["only"].as_array().map(Vec::len), Some(2));
     assert_eq!(st["ignore_errors"], json!(true));
+}
+
+#[test]
+fn comments_take_their_newline_where_a_token_must_follow() {
+    // The reference's comments swallow their newline, so these parse there too.
+    assert_eq!(
+        params("from hero with a = // note\n 1, b = [1 // c\n]")[1]["value"],
+        json!({"list": [{"int": 1}]})
+    );
 }
 
 #[test]

@@ -40,7 +40,7 @@ step "npm package: types"
 pkg/node_modules/.bin/tsc -p pkg/test/types/tsconfig.json
 
 step "npm package: Deno"
-NO_COLOR=1 pkg/node_modules/.bin/deno test --allow-read pkg/test/deno/
+NO_COLOR=1 pkg/node_modules/.bin/deno test --allow-read --allow-net=127.0.0.1 pkg/test/deno/
 
 step "npm package: Node, workerd, Chromium, Hermes"
 (cd pkg && node --test test/*.test.mjs)

@@ -50,12 +50,17 @@ RestqlError.prototype = Object.create(Error.prototype, {
   name: { value: "RestqlError", writable: true, configurable: true },
 });
 
-function call(name, arg) {
+function loaded() {
   if (!ready) {
     throw new Error("restql-wasm: call `await init()` first");
   }
+  return glue;
+}
+
+function call(name, ...args) {
+  const module = loaded();
   try {
-    return glue[name](arg);
+    return module[name](...args);
   } catch (thrown) {
     throw toRestqlError(thrown);
   }
@@ -75,4 +80,75 @@ function toRestqlError(thrown) {
 /** Parses and validates a query; returns its canonical JSON form. */
 export function parse(text) {
   return JSON.parse(call("parse", String(text)));
+}
+
+/** The plan of a query over mappings: waves, calls, multiplexing, dedupe; `text` is the indented form. */
+export function explain(text, options = {}) {
+  const config = { mappings: options.mappings ?? {}, variables: options.variables ?? {} };
+  return JSON.parse(call("explain", String(text), JSON.stringify(config)));
+}
+
+const PHASES_THAT_THROW = ["parse", "validate", "plan"];
+
+/**
+ * A client: mappings parsed once, a fetch function, limits. `run` resolves to restQL's
+ * answer; a query that does not parse, validate or plan rejects with a RestqlError.
+ */
+export async function createClient(options = {}) {
+  loaded();
+  await ready;
+  const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  if (typeof fetchFn !== "function") {
+    throw new TypeError("restql-wasm: no fetch function: pass `fetch` to createClient");
+  }
+  const config = {
+    mappings: options.mappings ?? {},
+    timeoutMs: options.timeoutMs,
+    queryTimeoutMs: options.queryTimeoutMs,
+    maxCalls: options.maxCalls,
+    maxStatements: options.maxStatements,
+    maxResponseBytes: options.maxResponseBytes,
+  };
+  const id = call("clientNew", JSON.stringify(config));
+  let closed = false;
+  return {
+    async run(query, runOptions = {}) {
+      if (closed) throw new Error("restql-wasm: this client was closed");
+      const inputs = {
+        variables: runOptions.variables ?? {},
+        headers: runOptions.headers ?? {},
+        debug: Boolean(runOptions.debug),
+      };
+      let text;
+      try {
+        text = await loaded().clientRun(
+          id,
+          String(query),
+          JSON.stringify(inputs),
+          fetchFn,
+          runOptions.signal ?? undefined,
+        );
+      } catch (thrown) {
+        throw toRestqlError(thrown);
+      }
+      const outcome = JSON.parse(text);
+      if (outcome.error && PHASES_THAT_THROW.includes(outcome.error.phase)) {
+        throw RestqlError(outcome.error, [outcome.error]);
+      }
+      const result = {
+        status: outcome.status,
+        headers: outcome.headers,
+        body: outcome.body,
+        stats: outcome.stats,
+      };
+      if (outcome.error) result.error = RestqlError(outcome.error, [outcome.error]);
+      return result;
+    },
+    close() {
+      if (!closed) {
+        closed = true;
+        loaded().clientFree(id);
+      }
+    },
+  };
 }

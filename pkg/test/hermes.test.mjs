@@ -40,4 +40,20 @@ test("the react-native build parses in Hermes", async () => {
   assert.match(report.error.message, /','/);
   assert.equal(report.large, "too-large");
   assert.equal(report.afterGrowth, "after");
+
+  // A whole run, timers and promises included, on Hermes with an injected fetch.
+  assert.equal(report.run.status, 200);
+  assert.equal(report.run.headers["cache-control"], "max-age=5");
+  assert.deepEqual(report.run.body.hero.result.map((h) => h.id), [1, 2, 1]);
+  assert.deepEqual(report.run.body.friend.result, [{ name: "Hero 11" }, { name: "Hero 12" }, { name: "Hero 11" }]);
+  assert.deepEqual(report.run.stats.calls, 4);
+  assert.deepEqual(
+    report.requests.map((r) => r.url).sort(),
+    [
+      "http://services.test/hero/1",
+      "http://services.test/hero/11",
+      "http://services.test/hero/12",
+      "http://services.test/hero/2",
+    ],
+  );
 });

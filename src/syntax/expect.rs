@@ -28,7 +28,7 @@ impl Expected {
     pub(super) const OBJECT_KEY: Expected = Expected(1 << 16);
     pub(super) const ARROW: Expected = Expected(1 << 17);
     pub(super) const SEPARATOR: Expected = Expected(1 << 18);
-    pub(super) const AS_IN: Expected = Expected(1 << 19);
+    pub(super) const AS: Expected = Expected(1 << 19);
     pub(super) const MODIFIER: Expected = Expected(1 << 20);
     pub(super) const WITH: Expected = Expected(1 << 21);
     pub(super) const ONLY_HIDDEN: Expected = Expected(1 << 22);
@@ -38,6 +38,7 @@ impl Expected {
     pub(super) const VAR_NAME: Expected = Expected(1 << 26);
     pub(super) const BLANK: Expected = Expected(1 << 27);
     pub(super) const CHAIN_ITEM: Expected = Expected(1 << 28);
+    pub(super) const IN: Expected = Expected(1 << 29);
 
     pub(super) fn union(self, other: Expected) -> Expected {
         Expected(self.0 | other.0)
@@ -85,8 +86,8 @@ impl Expected {
             (Expected::CLOSE_BRACE, "'}'"),
             (Expected::ARROW, "'->'"),
             (Expected::SEPARATOR, "','"),
-            (Expected::AS_IN, "'as'"),
-            (Expected::AS_IN, "'in'"),
+            (Expected::AS, "'as'"),
+            (Expected::IN, "'in'"),
             (
                 Expected::MODIFIER,
                 "a modifier ('headers', 'timeout', 'max-age', 's-max-age', 'depends-on')",
@@ -166,7 +167,9 @@ fn without_comment(line: &str) -> &str {
             _ if escaped => escaped = false,
             '\\' if in_string => escaped = true,
             '"' => in_string = !in_string,
-            '/' if !in_string && line[at..].starts_with("//") => return &line[..at],
+            '/' if !in_string && line.get(at..).is_some_and(|r| r.starts_with("//")) => {
+                return line.get(..at).unwrap_or(line);
+            }
             _ => {}
         }
     }

@@ -23,24 +23,61 @@ pub(super) fn is_object_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-')
 }
 
-/// A run of identifier characters, via nom so the primitive stays the usual one.
+/// A run of identifier characters (rest, run), via nom's `take_while1` over bytes: the
+/// classes are ASCII-only, so the run always ends on a char boundary.
 pub(super) fn run_of(i: &str, class: fn(char) -> bool) -> Option<(&str, &str)> {
-    let parsed: IResult<&str, &str, nom::error::Error<&str>> = take_while1(class).parse(i);
-    parsed.ok()
+    let parsed: IResult<&[u8], &[u8], nom::error::Error<&[u8]>> =
+        take_while1(|b: u8| b.is_ascii() && class(char::from(b))).parse(i.as_bytes());
+    let (_, run) = parsed.ok()?;
+    Some((i.get(run.len()..)?, i.get(..run.len())?))
+}
+
+/// `i` after its first byte when that byte is `byte` (a plain byte compare: a `char`
+/// pattern costs a `memcmp` call on this hot path).
+pub(super) fn eat(i: &str, byte: u8) -> Option<&str> {
+    if i.as_bytes().first() == Some(&byte) {
+        i.get(1..)
+    } else {
+        None
+    }
+}
+
+/// Whether `i` starts with `byte`.
+pub(super) fn at_byte(i: &str, byte: u8) -> bool {
+    i.as_bytes().first() == Some(&byte)
+}
+
+/// `i` after `prefix`, checking the first byte before the rest.
+pub(super) fn eat_str<'a>(i: &'a str, prefix: &str) -> Option<&'a str> {
+    if i.as_bytes().first() == prefix.as_bytes().first() {
+        i.strip_prefix(prefix)
+    } else {
+        None
+    }
 }
 
 /// Same-line blanks: spaces, tabs, `\r` (so CRLF works) and `//` comments up to, not
 /// including, the newline (the newline still separates what follows).
-pub(super) fn blanks(mut i: &str) -> &str {
+pub(super) fn blanks(i: &str) -> &str {
+    skip_blanks(i, false)
+}
+
+/// A byte loop: this runs between every two tokens.
+fn skip_blanks(i: &str, newlines: bool) -> &str {
+    let bytes = i.as_bytes();
+    let mut at = 0;
     loop {
-        let trimmed = i.trim_start_matches([' ', '\t', '\r']);
-        if let Some(comment) = trimmed.strip_prefix("//") {
-            i = match comment.find('\n') {
-                Some(nl) => &comment[nl..],
-                None => "",
-            };
-        } else {
-            return trimmed;
+        match bytes.get(at) {
+            Some(b' ' | b'\t' | b'\r') => at += 1,
+            Some(b'\n') if newlines => at += 1,
+            Some(b'/') if bytes.get(at + 1) == Some(&b'/') => {
+                at = bytes
+                    .get(at..)
+                    .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+                    .map_or(bytes.len(), |nl| at + nl);
+            }
+            // Only ASCII bytes were skipped, so `at` is on a char boundary.
+            _ => return i.get(at..).unwrap_or_default(),
         }
     }
 }
@@ -54,7 +91,7 @@ pub(super) fn gap(mut i: &str) -> &str {
         if rest.len() < i.len()
             && i.get(..i.len() - rest.len())
                 .is_some_and(|s| s.contains("//"))
-            && let Some(after) = rest.strip_prefix('\n')
+            && let Some(after) = eat(rest, b'\n')
         {
             i = after;
         } else {
@@ -64,14 +101,8 @@ pub(super) fn gap(mut i: &str) -> &str {
 }
 
 /// Blanks, comments and newlines, any number.
-pub(super) fn blanks_and_newlines(mut i: &str) -> &str {
-    loop {
-        let rest = blanks(i);
-        match rest.strip_prefix('\n') {
-            Some(after) => i = after,
-            None => return rest,
-        }
-    }
+pub(super) fn blanks_and_newlines(i: &str) -> &str {
+    skip_blanks(i, true)
 }
 
 /// Mandatory blank (`WS_MAND`): at least one blank, comment or newline.
@@ -82,6 +113,10 @@ pub(super) fn mandatory_blank(i: &str) -> Option<&str> {
 
 /// `kw` followed by something that cannot continue a word.
 pub(super) fn keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
+    // Most probes fail on the first byte; check it before comparing the whole keyword.
+    if i.as_bytes().first() != kw.as_bytes().first() {
+        return None;
+    }
     let rest = i.strip_prefix(kw)?;
     match rest.chars().next() {
         Some(c) if is_dotted_ident_char(c) => None,
@@ -93,7 +128,7 @@ pub(super) fn keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
 /// newline, then any number of blank lines, then blanks.
 pub(super) fn item_separator(i: &str) -> Option<&str> {
     let rest = blanks(i);
-    let rest = rest.strip_prefix(',').or_else(|| rest.strip_prefix('\n'))?;
+    let rest = eat(rest, b',').or_else(|| eat(rest, b'\n'))?;
     Some(blanks_and_newlines(rest))
 }
 
@@ -173,7 +208,15 @@ pub(super) fn decode_string(token: &str) -> Result<String, StringError> {
                     '0'..='7' => (2, 8),
                     _ => {
                         return Err(StringError {
-                            message: format!("invalid escape '\\{esc}' in string"),
+                            // Messages stay on one line: name control characters.
+                            message: match esc {
+                                '\n' => "invalid escape in string: '\\' before a newline".into(),
+                                c if c.is_control() => format!(
+                                    "invalid escape in string: '\\' before U+{:04X}",
+                                    c as u32
+                                ),
+                                c => format!("invalid escape '\\{c}' in string"),
+                            },
                             start,
                             end: start + 1 + esc.len_utf8(),
                         });

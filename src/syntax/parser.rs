@@ -20,9 +20,9 @@ use super::ast::{
 };
 use super::expect::{Expected, describe_token, join_or, previous_token};
 use super::lex::{
-    blanks, blanks_and_newlines, decode_string, gap, is_dotted_ident_char, is_ident_char,
-    is_object_key_char, item_separator, keyword, mandatory_blank, number_token, run_of,
-    string_token_len,
+    at_byte, blanks, blanks_and_newlines, decode_string, eat, eat_str, gap, is_dotted_ident_char,
+    is_ident_char, is_object_key_char, item_separator, keyword, mandatory_blank, number_token,
+    run_of, string_token_len,
 };
 use crate::error::{Error, ErrorCode, Phase};
 use crate::span::Span;
@@ -211,10 +211,14 @@ impl<'a> Parser<'a> {
         span: &mut Span,
         found: &mut String,
     ) -> Option<String> {
-        let clause_after_with = expected.contains(Expected::ONLY_HIDDEN)
-            && !expected.contains(Expected::WITH)
-            && expected.contains(Expected::NEWLINE);
-        if clause_after_with && (MODIFIER_KEYWORDS.contains(&word) || word == "with") {
+        // A clause keyword where the statement could end: it is out of order (had it been
+        // allowed here, it would have parsed).
+        let clause_keywords = ["as", "in", "with", "only", "hidden", "ignore-errors"];
+        let statement_could_end = expected.contains(Expected::NEWLINE)
+            || (expected.contains(Expected::STATEMENT) && expected != Expected::STATEMENT);
+        if statement_could_end
+            && (MODIFIER_KEYWORDS.contains(&word) || clause_keywords.contains(&word))
+        {
             return Some(clause_order_message(&format!("'{word}'")));
         }
         if expected.contains(Expected::NEWLINE)
@@ -236,24 +240,27 @@ impl<'a> Parser<'a> {
             }
             return Some(clause_order_message(&prev));
         }
-        if rest.starts_with(',') && at_line_start(before) {
+        if at_byte(rest, b',') && at_line_start(before) {
             return Some(
                 "a line cannot start with ','; put the ',' at the end of the previous line".into(),
             );
         }
-        if rest.starts_with('\'') {
+        if at_byte(rest, b'\'') {
             return Some("single quotes do not make a string; use double quotes (\"...\")".into());
         }
         if expected.contains(Expected::STATEMENT) && word == "use" {
             return Some("'use' clauses must come before the first statement".into());
         }
-        if rest.starts_with('>') && before.ends_with('-') {
+        if at_byte(rest, b'>') && before.ends_with('-') {
+            // Blame the whole `->`, not just its `>`.
+            *span = Span::new(span.start.saturating_sub(1), span.start + 1);
+            *found = "'->'".into();
             return Some(
                 "'-' belongs to the name before it; write a blank before '->' (e.g. 'name -> json')"
                     .into(),
             );
         }
-        if (rest.starts_with(']') || rest.starts_with('}'))
+        if (at_byte(rest, b']') || at_byte(rest, b'}'))
             && before.trim_end().ends_with(',')
             && (expected.contains(Expected::VALUE) || expected.contains(Expected::OBJECT_KEY))
         {
@@ -279,7 +286,7 @@ impl<'a> Parser<'a> {
                 .chars()
                 .next_back()
                 .is_some_and(|c| c.is_ascii_digit());
-            if after_digit && word.starts_with('.') {
+            if after_digit && at_byte(word, b'.') {
                 return Some(format!(
                     "unexpected '{word}' right after an integer; floats are only allowed as 'with' values"
                 ));
@@ -315,7 +322,7 @@ impl<'a> Parser<'a> {
             i = rest;
             loop {
                 let next = blanks_and_newlines(i);
-                match next.strip_prefix(',') {
+                match eat(next, b',') {
                     Some(after_comma) => i = after_comma,
                     None => {
                         i = next;
@@ -332,7 +339,7 @@ impl<'a> Parser<'a> {
             if j.is_empty() {
                 return Ok((j, Query { uses, statements }));
             }
-            if !j.starts_with('\n') {
+            if !at_byte(j, b'\n') {
                 return self.fail(j, Expected::NEWLINE.union(Expected::END));
             }
             let k = blanks_and_newlines(j);
@@ -354,7 +361,7 @@ impl<'a> Parser<'a> {
         ];
         let Some((rest, key)) = keys
             .iter()
-            .find_map(|&(name, key)| after.strip_prefix(name).map(|r| (r, key)))
+            .find_map(|&(name, key)| eat_str(after, name).map(|r| (r, key)))
         else {
             let (found, len) = describe_token(after);
             let at = self.at(after);
@@ -368,12 +375,12 @@ impl<'a> Parser<'a> {
             );
         };
         let v = gap(rest);
-        let value = if v.starts_with('"') {
+        let value = if at_byte(v, b'"') {
             self.string(v)?
         } else if let Some(parsed) = self.integer(v)? {
             parsed
         } else {
-            if v.starts_with('=') {
+            if at_byte(v, b'=') {
                 let at = self.at(v);
                 return self.fatal(
                     ErrorCode::Syntax,
@@ -448,7 +455,7 @@ impl<'a> Parser<'a> {
         let mut st = Statement::new(method, resource, Span::default());
 
         // `as alias`, then `in target.path`: optional, in this order.
-        let mut clause_expected = Expected::AS_IN;
+        let mut clause_expected = Expected::AS.union(Expected::IN);
         if let Some(j) = mandatory_blank(i)
             && let Some(k) = keyword(j, "as")
         {
@@ -456,6 +463,7 @@ impl<'a> Parser<'a> {
             let (k, alias) = cut(self.ident(k))?;
             st.alias = Some(alias);
             i = k;
+            clause_expected = Expected::IN;
         }
         if let Some(j) = mandatory_blank(i)
             && let Some(k) = keyword(j, "in")
@@ -552,13 +560,25 @@ impl<'a> Parser<'a> {
     }
 
     fn headers(&self, i: &'a str) -> PResult<'a, Vec<Header>> {
-        let (mut i, first) = self.header(i)?;
+        let (i, first) = self.header(i)?;
         let mut headers = vec![first];
         // Blank lines between entries are accepted (grammar.md section 5 #13).
+        let (i, ()) = self.more_items(i, &mut headers, |j| self.header(j))?;
+        Ok((i, headers))
+    }
+
+    /// After a first item: more items, each after an item separator, for as long as one
+    /// parses. A committed failure inside an item is the query's error.
+    fn more_items<T>(
+        &self,
+        mut i: &'a str,
+        items: &mut Vec<T>,
+        item: impl Fn(&'a str) -> PResult<'a, T>,
+    ) -> PResult<'a, ()> {
         while let Some(j) = item_separator(i) {
-            match self.header(j) {
-                Ok((rest, h)) => {
-                    headers.push(h);
+            match item(j) {
+                Ok((rest, x)) => {
+                    items.push(x);
                     i = rest;
                 }
                 Err(nom::Err::Error(_)) => break,
@@ -566,19 +586,19 @@ impl<'a> Parser<'a> {
             }
         }
         self.expect(blanks(i), Expected::SEPARATOR);
-        Ok((i, headers))
+        Ok((i, ()))
     }
 
     fn header(&self, i: &'a str) -> PResult<'a, Header> {
         let (rest, name) = self.ident(i)?;
         let rest = gap(rest);
-        let Some(rest) = rest.strip_prefix('=') else {
+        let Some(rest) = eat(rest, b'=') else {
             return self.fail(rest, Expected::EQUALS);
         };
         let v = gap(rest);
-        let (rest, value) = cut(if v.starts_with('$') {
+        let (rest, value) = cut(if at_byte(v, b'$') {
             self.variable(v)
-        } else if v.starts_with('"') {
+        } else if at_byte(v, b'"') {
             self.string(v)
         } else {
             match self.chain(v) {
@@ -590,7 +610,7 @@ impl<'a> Parser<'a> {
     }
 
     fn int_or_var(&self, i: &'a str) -> PResult<'a, Value> {
-        if i.starts_with('$') {
+        if at_byte(i, b'$') {
             return self.variable(i);
         }
         match self.integer(i)? {
@@ -607,10 +627,11 @@ impl<'a> Parser<'a> {
             return self.fail(i, Expected::PARAM);
         };
         let mut with = With::default();
-        if i.starts_with('$') {
+        if at_byte(i, b'$') {
             let var_start = i;
-            let Some((rest, name)) = run_of(&i[1..], is_ident_char) else {
-                return self.fail(&i[1..], Expected::VAR_NAME);
+            let after_dollar = i.get(1..).unwrap_or_default();
+            let Some((rest, name)) = run_of(after_dollar, is_ident_char) else {
+                return self.fail(after_dollar, Expected::VAR_NAME);
             };
             let (rest, fns) = self.param_fns(rest)?;
             with.body = Some(DynamicBody {
@@ -621,10 +642,7 @@ impl<'a> Parser<'a> {
             // The separator after the body is optional; it is consumed only if a parameter
             // follows, so that `with $body` NL `only x` still works.
             let sep = blanks(i);
-            let sep = sep
-                .strip_prefix(',')
-                .or_else(|| sep.strip_prefix('\n'))
-                .unwrap_or(sep);
+            let sep = eat(sep, b',').or_else(|| eat(sep, b'\n')).unwrap_or(sep);
             let start = blanks(sep);
             match self.param(start) {
                 Ok((rest, p)) => {
@@ -639,24 +657,14 @@ impl<'a> Parser<'a> {
             with.params.push(p);
             i = rest;
         }
-        while let Some(j) = item_separator(i) {
-            match self.param(j) {
-                Ok((rest, p)) => {
-                    with.params.push(p);
-                    i = rest;
-                }
-                Err(nom::Err::Error(_)) => break,
-                Err(e) => return Err(e),
-            }
-        }
-        self.expect(blanks(i), Expected::SEPARATOR);
+        let (i, ()) = self.more_items(i, &mut with.params, |j| self.param(j))?;
         Ok((i, with))
     }
 
     fn param(&self, i: &'a str) -> PResult<'a, Param> {
         let (rest, key) = self.dotted_ident(i, Expected::PARAM)?;
         let rest = gap(rest);
-        let Some(rest) = rest.strip_prefix('=') else {
+        let Some(rest) = eat(rest, b'=') else {
             return self.fail(rest, Expected::EQUALS);
         };
         let (rest, value) = cut(self.value(gap(rest), 0))?;
@@ -669,14 +677,14 @@ impl<'a> Parser<'a> {
         let mut fns = Vec::new();
         loop {
             let j = blanks(i);
-            let Some(k) = j.strip_prefix("->") else {
+            let Some(k) = eat_str(j, "->") else {
                 self.expect(j, Expected::ARROW);
                 return Ok((i, fns));
             };
             let k = gap(k);
             // Longest names first is not needed: no name is a prefix of another.
             let found = ParamFn::ALL.into_iter().find_map(|f| {
-                let rest = k.strip_prefix(f.as_str())?;
+                let rest = eat_str(k, f.as_str())?;
                 let ends = match rest.chars().next() {
                     Some(c) => !is_ident_char(c) || rest.starts_with("->"),
                     None => true,
@@ -691,7 +699,9 @@ impl<'a> Parser<'a> {
                 None => {
                     let word_len = k
                         .char_indices()
-                        .find(|&(at, c)| !is_ident_char(c) || k[at..].starts_with("->"))
+                        .find(|&(at, c)| {
+                            !is_ident_char(c) || k.get(at..).is_some_and(|r| r.starts_with("->"))
+                        })
                         .map_or(k.len(), |(at, _)| at);
                     let at = self.at(k);
                     let span = Span::new(at, at + word_len);
@@ -745,7 +755,7 @@ impl<'a> Parser<'a> {
 
     fn filter(&self, i: &'a str) -> PResult<'a, Filter> {
         let start = i;
-        let (rest, path) = if let Some(rest) = i.strip_prefix('*') {
+        let (rest, path) = if let Some(rest) = eat(i, b'*') {
             (rest, vec!["*".to_owned()])
         } else {
             let (rest, path) = self.dotted_ident(i, Expected::FILTER)?;
@@ -755,7 +765,7 @@ impl<'a> Parser<'a> {
         let mut fns = Vec::new();
         loop {
             let j = blanks(i);
-            let Some(k) = j.strip_prefix("->") else {
+            let Some(k) = eat_str(j, "->") else {
                 self.expect(j, Expected::ARROW);
                 break;
             };
@@ -779,7 +789,7 @@ impl<'a> Parser<'a> {
             let (rest, ()) = self.open_paren(rest)?;
             let (rest, path) = self.regex_arg(rest, false)?;
             let rest = gap(rest);
-            let Some(rest) = rest.strip_prefix(',') else {
+            let Some(rest) = eat(rest, b',') else {
                 return self.fail(rest, Expected::COMMA);
             };
             let (rest, regex) = self.regex_arg(rest, true)?;
@@ -824,15 +834,16 @@ impl<'a> Parser<'a> {
     /// are allowed (grammar.md section 5 #12). String regexes are compiled now.
     fn regex_arg(&self, i: &'a str, is_regex: bool) -> PResult<'a, Value> {
         let i = gap(i);
-        if i.starts_with('$') {
+        if at_byte(i, b'$') {
             return self.variable(i);
         }
-        if !i.starts_with('"') {
+        if !at_byte(i, b'"') {
             return self.fail(i, Expected::STRING_OR_VAR);
         }
         let (rest, value) = self.string(i)?;
         if is_regex
             && let ValueKind::Str(pattern) = &value.kind
+            && !is_plainly_valid_regex(pattern)
             && let Err(reason) = crate::regex::compile(pattern)
         {
             return self.fatal(
@@ -885,9 +896,11 @@ impl<'a> Parser<'a> {
 
     fn list(&self, start: &'a str, depth: usize) -> PResult<'a, Value> {
         let (_, depth) = self.enter(start, depth)?;
-        let mut i = gap(&start[1..]);
+        // Newlines after '[' and before ']' are an extension: the reference allows them only
+        // between items, and multi-line lists are what people write.
+        let mut i = blanks_and_newlines(start.get(1..).unwrap_or_default());
         let mut items = Vec::new();
-        if let Some(rest) = i.strip_prefix(']') {
+        if let Some(rest) = eat(i, b']') {
             return Ok((
                 rest,
                 Value::new(ValueKind::List(items), self.span(start, rest)),
@@ -906,7 +919,7 @@ impl<'a> Parser<'a> {
         loop {
             // Separators are optional and repeatable: `[1 2]`, `[1,,2]` (reference behaviour).
             let mut j = blanks(i);
-            while let Some(r) = j.strip_prefix([',', '\n']) {
+            while let Some(r) = eat(j, b',').or_else(|| eat(j, b'\n')) {
                 j = blanks(r);
             }
             match self.value(j, depth) {
@@ -918,8 +931,8 @@ impl<'a> Parser<'a> {
                 Err(e) => return Err(e),
             }
         }
-        let j = gap(i);
-        match j.strip_prefix(']') {
+        let j = blanks_and_newlines(i);
+        match eat(j, b']') {
             Some(rest) => Ok((
                 rest,
                 Value::new(ValueKind::List(items), self.span(start, rest)),
@@ -930,21 +943,18 @@ impl<'a> Parser<'a> {
 
     fn object(&self, start: &'a str, depth: usize) -> PResult<'a, Value> {
         let (_, depth) = self.enter(start, depth)?;
-        let mut i = blanks_and_newlines(&start[1..]);
+        let mut i = blanks_and_newlines(start.get(1..).unwrap_or_default());
         let mut entries = Vec::new();
-        if let Some(rest) = i.strip_prefix('}') {
+        if let Some(rest) = eat(i, b'}') {
             return Ok((
                 rest,
                 Value::new(ValueKind::Object(entries), self.span(start, rest)),
             ));
         }
         loop {
-            let (rest, key) = if i.starts_with('"') {
-                let (rest, key) = self.string(i)?;
-                match key.kind {
-                    ValueKind::Str(s) => (rest, s),
-                    _ => return backtrack(),
-                }
+            let (rest, key) = if at_byte(i, b'"') {
+                let (rest, (key, _)) = self.string_literal(i)?;
+                (rest, key)
             } else {
                 match run_of(i, is_object_key_char) {
                     Some((rest, key)) => (rest, key.to_owned()),
@@ -959,25 +969,25 @@ impl<'a> Parser<'a> {
                 }
             };
             let rest = gap(rest);
-            let Some(rest) = rest.strip_prefix(':') else {
+            let Some(rest) = eat(rest, b':') else {
                 return self.fail(rest, Expected::COLON);
             };
             let (rest, value) = self.value(gap(rest), depth)?;
             entries.push((key, value));
             // Entries are separated by ',' or (an extension, grammar.md section 5 #4) a newline.
             let j = blanks(rest);
-            if let Some(after) = j.strip_prefix(',') {
+            if let Some(after) = eat(j, b',') {
                 i = blanks_and_newlines(after);
                 continue;
             }
             let k = blanks_and_newlines(j);
-            if let Some(end) = k.strip_prefix('}') {
+            if let Some(end) = eat(k, b'}') {
                 return Ok((
                     end,
                     Value::new(ValueKind::Object(entries), self.span(start, end)),
                 ));
             }
-            if k.len() < j.len() && j.starts_with('\n') {
+            if at_byte(j, b'\n') {
                 i = k;
                 continue;
             }
@@ -1000,16 +1010,16 @@ impl<'a> Parser<'a> {
     /// `NULL / BOOLEAN / STRING / FLOAT / INTEGER / Chain`: a literal prefix wins even when a
     /// name continues it (`nullable` is `null` then an error), as in the reference.
     fn primitive(&self, i: &'a str) -> PResult<'a, Value> {
-        for (word, kind) in [
-            ("null", ValueKind::Null),
-            ("true", ValueKind::Bool(true)),
-            ("false", ValueKind::Bool(false)),
-        ] {
-            if let Some(rest) = i.strip_prefix(word) {
-                return Ok((rest, Value::new(kind, self.span(i, rest))));
-            }
+        let literal = match i.as_bytes().first() {
+            Some(b'n') => i.strip_prefix("null").map(|r| (r, ValueKind::Null)),
+            Some(b't') => i.strip_prefix("true").map(|r| (r, ValueKind::Bool(true))),
+            Some(b'f') => i.strip_prefix("false").map(|r| (r, ValueKind::Bool(false))),
+            _ => None,
+        };
+        if let Some((rest, kind)) = literal {
+            return Ok((rest, Value::new(kind, self.span(i, rest))));
         }
-        if i.starts_with('"') {
+        if at_byte(i, b'"') {
             return self.string(i);
         }
         if let Some(parsed) = self.number(i)? {
@@ -1068,6 +1078,12 @@ impl<'a> Parser<'a> {
     }
 
     fn string(&self, i: &'a str) -> PResult<'a, Value> {
+        let (rest, (s, span)) = self.string_literal(i)?;
+        Ok((rest, Value::new(ValueKind::Str(s), span)))
+    }
+
+    /// A double-quoted string (at `"`), decoded, with its span.
+    fn string_literal(&self, i: &'a str) -> PResult<'a, (String, Span)> {
         let at = self.at(i);
         let Some(len) = string_token_len(i) else {
             let line_len = i.find('\n').unwrap_or(i.len());
@@ -1080,7 +1096,7 @@ impl<'a> Parser<'a> {
         };
         let (token, rest) = i.split_at(len);
         match decode_string(token) {
-            Ok(s) => Ok((rest, Value::new(ValueKind::Str(s), Span::new(at, at + len)))),
+            Ok(s) => Ok((rest, (s, Span::new(at, at + len)))),
             Err(e) => self.fatal(
                 ErrorCode::InvalidLiteral,
                 Span::new(at + e.start, at + e.end),
@@ -1091,11 +1107,18 @@ impl<'a> Parser<'a> {
     }
 
     /// `ChainItem ("."? ChainItem)*` with `ChainItem = "["? "$" IDENT "]"? / IDENT`.
+    ///
+    /// The first item must name a statement: the reference also reads `[$x` (a path variable
+    /// with an optional bracket) as a chain whose target comes from a variable, which no
+    /// validation could check before the calls, and which prints back as a list.
     fn chain(&self, i: &'a str) -> PResult<'a, Value> {
         let (mut rest, first) = self.chain_item(i)?;
+        if matches!(first, ChainItem::Var(_)) {
+            return self.fail(i, Expected::CHAIN_ITEM);
+        }
         let mut items = vec![first];
         loop {
-            let next = rest.strip_prefix('.').unwrap_or(rest);
+            let next = eat(rest, b'.').unwrap_or(rest);
             match self.chain_item(next) {
                 Ok((r, item)) => {
                     items.push(item);
@@ -1111,12 +1134,12 @@ impl<'a> Parser<'a> {
     }
 
     fn chain_item(&self, i: &'a str) -> PResult<'a, ChainItem> {
-        let var = i.strip_prefix('[').unwrap_or(i);
-        if let Some(after) = var.strip_prefix('$') {
+        let var = eat(i, b'[').unwrap_or(i);
+        if let Some(after) = eat(var, b'$') {
             let Some((rest, name)) = run_of(after, is_ident_char) else {
                 return self.fail(after, Expected::VAR_NAME);
             };
-            let rest = rest.strip_prefix(']').unwrap_or(rest);
+            let rest = eat(rest, b']').unwrap_or(rest);
             return Ok((rest, ChainItem::Var(name.to_owned())));
         }
         match run_of(i, is_ident_char) {
@@ -1132,6 +1155,12 @@ fn clause_order_message(keyword: &str) -> String {
     )
 }
 
+/// Patterns without groups, classes, repetitions, alternations or escapes always compile;
+/// skipping the compiler for them keeps parsing cheap (`matches("^Super")` is the usual case).
+fn is_plainly_valid_regex(pattern: &str) -> bool {
+    !pattern.contains(['\\', '(', ')', '[', ']', '{', '}', '*', '+', '?', '|'])
+}
+
 /// Whether only blanks separate `before`'s end from the start of its line.
 fn at_line_start(before: &str) -> bool {
     let trimmed = before.trim_end_matches([' ', '\t', '\r']);
@@ -1141,7 +1170,7 @@ fn at_line_start(before: &str) -> bool {
 /// A further `ignore-errors` after the flag: blanks, `,` or a newline, blanks.
 fn item_separator_same_kind(i: &str) -> Option<&str> {
     let rest = blanks(i);
-    let rest = rest.strip_prefix(',').or_else(|| rest.strip_prefix('\n'))?;
+    let rest = eat(rest, b',').or_else(|| eat(rest, b'\n'))?;
     Some(blanks(rest))
 }
 
@@ -1153,7 +1182,7 @@ fn flags_ahead(i: &str) -> bool {
 /// Would `BS Statement` match here? A statement parses as soon as its method, a blank and a
 /// name do (everything after is optional), so that is all this looks at.
 fn statement_ahead(i: &str) -> bool {
-    if !i.starts_with('\n') {
+    if !at_byte(i, b'\n') {
         return false;
     }
     let j = blanks_and_newlines(i);

@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit`: the declarations describe what the package exports, and misuse
 // is rejected (the @ts-expect-error lines must be errors).
-import { init, parse, RestqlError, type ParsedQuery, type ErrorDetail } from "restql-wasm";
+import { init, parse, createClient, explain, RestqlError, type ParsedQuery, type ErrorDetail } from "restql-wasm";
 
 export async function usage(): Promise<string[]> {
   await init();
@@ -25,4 +25,24 @@ export async function usage(): Promise<string[]> {
   // @ts-expect-error there is no such method
   query.statements[0].method === "get";
   return names;
+}
+
+export async function runUsage(): Promise<number> {
+  const client = await createClient({
+    mappings: { hero: "http://127.0.0.1:1/hero/:id" },
+    timeoutMs: 500,
+    fetch: (input, init) => fetch(input, init),
+  });
+  const controller = new AbortController();
+  const r = await client.run("from hero with id = $id", {
+    variables: { id: 1 },
+    signal: controller.signal,
+  });
+  const cc: string | undefined = r.headers["cache-control"];
+  const calls: number = r.stats.calls + r.stats.deduped;
+  client.close();
+  // @ts-expect-error mappings are required
+  await createClient({});
+  const plan = explain("from hero", { mappings: { hero: "http://x/:id" } });
+  return r.status + calls + (cc ? 1 : 0) + plan.text.length;
 }

@@ -1,0 +1,136 @@
+// createClient / run / explain in Node against real services on 127.0.0.1.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+
+import { init, createClient, explain, RestqlError } from "restql-wasm";
+import { startUpstream, mappingsFor } from "./support/upstream.mjs";
+
+let upstream;
+let client;
+
+before(async () => {
+  await init();
+  upstream = await startUpstream();
+  client = await createClient({ mappings: mappingsFor(upstream.url) });
+});
+
+after(async () => {
+  client?.close();
+  await upstream?.close();
+});
+
+function callsTo(prefix) {
+  return upstream.calls.filter((c) => c.path.startsWith(prefix));
+}
+
+test("a chain runs in order and answers in restQL's shape", async () => {
+  const before = upstream.calls.length;
+  const r = await client.run("from hero with id = $id\nfrom sidekick with id = hero.sidekickId only name", {
+    variables: { id: 1 },
+  });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers["cache-control"], "max-age=30");
+  assert.deepEqual(r.body.hero.details, { status: 200, success: true, metadata: {} });
+  assert.equal(r.body.hero.result.name, "Batman");
+  assert.deepEqual(r.body.sidekick.result, { name: "Robin" });
+  assert.deepEqual(
+    upstream.calls.slice(before).map((c) => c.path),
+    ["/hero/1", "/sidekick/10"],
+  );
+  assert.equal(r.stats.calls, 2);
+});
+
+test("a list multiplexes and identical calls go out once", async () => {
+  const before = callsTo("/hero/").length;
+  const r = await client.run("from hero with id = [1, 2, 1]");
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body.hero.result.map((h) => h.name), ["Batman", "Wonder Woman", "Batman"]);
+  assert.equal(r.body.hero.details.length, 3);
+  assert.equal(callsTo("/hero/").length - before, 2);
+  assert.equal(r.stats.calls, 2);
+  assert.equal(r.stats.deduped, 1);
+});
+
+test("a statement timeout gives 408 and aborts the call upstream", async () => {
+  const r = await client.run("from slow timeout 100 with id = 1, ms = 3000");
+  assert.equal(r.body.slow.details.status, 408);
+  assert.equal(r.status, 408);
+  assert.equal(r.headers["cache-control"], undefined);
+  await waitFor(() => upstream.aborted.includes("/slow/1"));
+});
+
+test("ignore-errors keeps the aggregated status at 200", async () => {
+  const r = await client.run("from hero with id = 2\nfrom broken ignore-errors");
+  assert.equal(r.status, 200);
+  assert.equal(r.body.broken.details.status, 503);
+  assert.deepEqual(r.body.broken.details.metadata, { "ignore-errors": "ignore" });
+});
+
+test("an aborted signal rejects the run and aborts its calls", async () => {
+  const controller = new AbortController();
+  const running = client.run("from slow with id = 2, ms = 3000", { signal: controller.signal });
+  await waitFor(() => callsTo("/slow/2").length === 1);
+  controller.abort();
+  await assert.rejects(running, (e) => e.name === "AbortError");
+  await waitFor(() => upstream.aborted.includes("/slow/2"));
+});
+
+test("an injected fetch sees every request", async () => {
+  const seen = [];
+  const recording = await createClient({
+    mappings: mappingsFor(upstream.url),
+    fetch: (input, init) => {
+      seen.push({ url: String(input), method: init.method });
+      return fetch(input, init);
+    },
+  });
+  const r = await recording.run('to echo with name = "x", tags = ["a", "b"] -> no-multiplex');
+  recording.close();
+  assert.equal(r.status, 200);
+  assert.deepEqual(seen, [{ url: `${upstream.url}/echo`, method: "POST" }]);
+  assert.deepEqual(r.body.echo.result, { method: "POST", body: { name: "x", tags: ["a", "b"] } });
+});
+
+test("upstream __proto__ keys stay plain data", async () => {
+  const r = await client.run("from proto");
+  const result = r.body.proto.result;
+  assert.equal(Object.getPrototypeOf(result), Object.prototype);
+  assert.equal(result.polluted, undefined);
+  assert.ok(Object.hasOwn(result, "__proto__"));
+  assert.equal(result.constructor, "c");
+  assert.equal({}.polluted, undefined);
+});
+
+test("a bad query rejects with RestqlError before any call", async () => {
+  const before = upstream.calls.length;
+  await assert.rejects(client.run("from hero with id ="), (e) => {
+    assert.ok(e instanceof RestqlError);
+    assert.equal(e.code, "syntax");
+    return true;
+  });
+  await assert.rejects(client.run("from nowhere"), (e) => e instanceof RestqlError && e.phase === "plan");
+  assert.equal(upstream.calls.length, before);
+});
+
+test("no timer outlives a run", async () => {
+  await client.run("from hero with id = 1");
+  const timers = process.getActiveResourcesInfo().filter((r) => r === "Timeout");
+  assert.deepEqual(timers, []);
+});
+
+test("explain shows the plan as data and as text", () => {
+  const plan = explain("from hero with id = 1\nfrom sidekick with id = hero.sidekickId", {
+    mappings: mappingsFor(upstream.url),
+  });
+  assert.equal(typeof plan.text, "string");
+  assert.match(plan.text, /hero/);
+  assert.match(plan.text, /sidekick/);
+});
+
+async function waitFor(condition, ms = 2000) {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > ms) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
