@@ -1,13 +1,31 @@
 //! restql: a restQL query orchestrator.
 //!
-//! The pipeline is `parse -> validate -> plan -> execute -> shape`; this crate holds the
-//! language (parser, canonical JSON and text, validation) and grows the later stages.
+//! The pipeline is `parse -> validate -> plan -> execute -> shape`: [`check`] parses and
+//! validates, [`plan()`] resolves resources against [`Mappings`] and computes the calls
+//! (pure data, no I/O), [`execute`] runs them over a [`Transport`] and a [`Clock`], and the
+//! [`Outcome`] is restQL's response: status, Cache-Control and `{id: {details, result}}`.
 //!
 //! ```
-//! let query = restql::check("from search with q = $q\nfrom product with id = search.ids")
-//!     .expect("a valid query");
-//! assert_eq!(query.statements.len(), 2);
-//! assert_eq!(query.to_canonical_json()["statements"][1]["resource"], "product");
+//! use restql::testing::{FakeTransport, Reply, VirtualClock};
+//! use serde_json::json;
+//!
+//! let mappings = restql::Mappings::new()
+//!     .with("search", "http://shop/search?:q").expect("valid template")
+//!     .with("product", "http://shop/product/:id").expect("valid template");
+//! let clock = VirtualClock::new();
+//! let transport = FakeTransport::new(&clock, |request| match request.url.as_str() {
+//!     "http://shop/search?q=tv" => Reply::json(200, json!({"ids": [1, 2, 1]})),
+//!     _ => Reply::json(200, json!({"name": "tv"})).after(20),
+//! });
+//! let mut inputs = restql::Inputs::default();
+//! inputs.variables.insert("q".into(), json!("tv"));
+//! let query = "from search with q = $q\nfrom product with id = search.ids";
+//! let outcome = clock
+//!     .run(restql::run(query, &mappings, &inputs, &Default::default(), &transport, &clock))
+//!     .expect("every query ends");
+//! assert_eq!(outcome.status, 200);
+//! assert_eq!(outcome.stats.calls, 3); // product 1 is asked twice and called once
+//! assert_eq!(outcome.body["product"]["result"][2], json!({"name": "tv"}));
 //! ```
 
 mod error;
