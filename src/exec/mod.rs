@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures::FutureExt;
-use futures::future::{Either, LocalBoxFuture, select};
+use futures::future::{Either, select};
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{Value as Json, json};
 
@@ -175,7 +175,10 @@ impl std::hash::Hash for DedupeKey {
 /// One upstream call and who waits for it (dedupe fans its answer out).
 #[derive(Debug, Default)]
 struct CallEntry {
-    waiters: Vec<(usize, usize)>,
+    /// (statement, answer slot) of the first requester, kept inline: most calls have one.
+    first: Option<(usize, usize)>,
+    /// Requesters after the first (dedupe).
+    more: Vec<(usize, usize)>,
     answer: Option<Rc<Answer>>,
 }
 
@@ -274,10 +277,13 @@ async fn run_statements(
                                     answers.push(Some(Rc::clone(answer)));
                                 }
                                 None => {
-                                    if !calls[id].waiters.is_empty() {
+                                    let entry = &mut calls[id];
+                                    if entry.first.is_none() {
+                                        entry.first = Some((i, slot));
+                                    } else {
                                         stats.deduped += 1;
+                                        entry.more.push((i, slot));
                                     }
-                                    calls[id].waiters.push((i, slot));
                                     answers.push(None);
                                     pending += 1;
                                 }
@@ -307,7 +313,12 @@ async fn run_statements(
         let answer = Rc::new(answer);
         let entry = &mut calls[id];
         entry.answer = Some(Rc::clone(&answer));
-        for (statement, slot) in std::mem::take(&mut entry.waiters) {
+        let waiters = entry
+            .first
+            .take()
+            .into_iter()
+            .chain(std::mem::take(&mut entry.more));
+        for (statement, slot) in waiters {
             if let Some(w) = waiting[statement].as_mut() {
                 w.answers[slot] = Some(Rc::clone(&answer));
                 w.pending -= 1;
@@ -365,7 +376,8 @@ fn send<'a>(
     timeout_ms: u64,
     transport: &'a dyn Transport,
     clock: &'a dyn Clock,
-) -> LocalBoxFuture<'a, (usize, Answer)> {
+) -> impl std::future::Future<Output = (usize, Answer)> + 'a {
+    // Not boxed: the set of calls in flight holds this one future type.
     async move {
         let start = clock.now_ms();
         let limit = call.request.max_response_bytes;
@@ -391,7 +403,6 @@ fn send<'a>(
         };
         (id, answer)
     }
-    .boxed_local()
 }
 
 /// Chained values from the results of finished statements.
