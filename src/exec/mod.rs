@@ -369,40 +369,38 @@ fn unresolved_dependency<'p>(plan: &'p Plan<'_>, i: usize, results: &Results) ->
     None
 }
 
-/// One call raced against its timeout.
-fn send<'a>(
+/// One call raced against its timeout. Not boxed: the set of calls in flight holds this one
+/// future type.
+async fn send(
     id: usize,
     call: Rc<Call>,
     timeout_ms: u64,
-    transport: &'a dyn Transport,
-    clock: &'a dyn Clock,
-) -> impl std::future::Future<Output = (usize, Answer)> + 'a {
-    // Not boxed: the set of calls in flight holds this one future type.
-    async move {
-        let start = clock.now_ms();
-        let limit = call.request.max_response_bytes;
-        let outcome = {
-            let mut sending = transport.send(&call.request);
-            // An answer already there (caches, in-memory transports) needs no timer.
-            match (&mut sending).now_or_never() {
-                Some(r) => Some(r),
-                None => match select(sending, clock.sleep(timeout_ms)).await {
-                    Either::Left((r, _)) => Some(r),
-                    Either::Right(_) => None,
-                },
-            }
-        };
-        let time = clock.now_ms().saturating_sub(start);
-        let answer = match outcome {
-            None => Answer::synthetic(408, "request timed out".into(), Some(call), time),
-            Some(Ok(response)) => Answer::from_response(response, call, time, limit),
-            Some(Err(TransportError::TooLarge { limit })) => {
-                Answer::synthetic(502, too_large(limit), Some(call), time)
-            }
-            Some(Err(e)) => Answer::synthetic(502, e.to_string(), Some(call), time),
-        };
-        (id, answer)
-    }
+    transport: &dyn Transport,
+    clock: &dyn Clock,
+) -> (usize, Answer) {
+    let start = clock.now_ms();
+    let limit = call.request.max_response_bytes;
+    let outcome = {
+        let mut sending = transport.send(&call.request);
+        // An answer already there (caches, in-memory transports) needs no timer.
+        match (&mut sending).now_or_never() {
+            Some(r) => Some(r),
+            None => match select(sending, clock.sleep(timeout_ms)).await {
+                Either::Left((r, _)) => Some(r),
+                Either::Right(_) => None,
+            },
+        }
+    };
+    let time = clock.now_ms().saturating_sub(start);
+    let answer = match outcome {
+        None => Answer::synthetic(408, "request timed out".into(), Some(call), time),
+        Some(Ok(response)) => Answer::from_response(response, call, time, limit),
+        Some(Err(TransportError::TooLarge { limit })) => {
+            Answer::synthetic(502, too_large(limit), Some(call), time)
+        }
+        Some(Err(e)) => Answer::synthetic(502, e.to_string(), Some(call), time),
+    };
+    (id, answer)
 }
 
 /// Chained values from the results of finished statements.
