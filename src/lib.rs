@@ -25,7 +25,7 @@
 //!     .expect("every query ends");
 //! assert_eq!(outcome.status, 200);
 //! assert_eq!(outcome.stats.calls, 3); // product 1 is asked twice and called once
-//! assert_eq!(outcome.body["product"]["result"][2], json!({"name": "tv"}));
+//! assert_eq!(outcome.body.to_json()["product"]["result"][2], json!({"name": "tv"}));
 //! ```
 
 mod error;
@@ -50,7 +50,7 @@ pub use syntax::ast::{
 pub use syntax::{ParseOptions, parse_with};
 pub use validate::validate;
 
-pub use exec::{Outcome, Stats, error_outcome, execute};
+pub use exec::{Outcome, ResponseBody, Stats, error_outcome, execute};
 pub use http::{Clock, Request, Response, Transport, TransportError};
 pub use mapping::{MappingError, Mappings};
 pub use plan::{Inputs, Options, Plan, plan};
@@ -95,7 +95,7 @@ fn first_error(errors: Errors) -> Outcome {
             status: 500,
             cache_control: None,
             headers: Vec::new(),
-            body: serde_json::json!({"error": "unknown error"}),
+            body: exec::ResponseBody::error("unknown error"),
             stats: Stats::default(),
             error: None,
         },

@@ -153,7 +153,7 @@ fn rt02_methods_and_parameter_placement() {
         assert_eq!(lines(&calls), std::slice::from_ref(&line));
         assert_eq!(calls[0].json_body(), body);
         assert_eq!(out.status, 200, "201 counts as 200");
-        assert_eq!(out.body["planets"]["details"], d(201));
+        assert_eq!(out.body.to_json()["planets"]["details"], d(201));
     }
     let (out, calls) = Run::new().go(&format!("delete planets {params}"), &[]);
     assert_eq!(
@@ -176,7 +176,7 @@ fn rt03_query_string_encodings_on_get() {
         lines(&calls),
         ["GET http://u/hero/?c=true&d=1&e=-3&f=2.5&g=%C3%A9+%C3%BC%26%3D"]
     );
-    assert_eq!(out.body["hero"]["details"], d(404));
+    assert_eq!(out.body.to_json()["hero"]["details"], d(404));
     let (_, calls) = Run::new().go(
         r#"from hero with terrain = {"north":"jungle","south":"rainforests"}"#,
         &[],
@@ -207,7 +207,7 @@ fn rt04_path_and_query_placeholders() {
     );
     assert_eq!(calls[0].json_body(), json!({}));
     assert_eq!(out.status, 200);
-    assert_eq!(out.body["starships"]["details"], d(201));
+    assert_eq!(out.body.to_json()["starships"]["details"], d(201));
 
     let (_, calls) = Run::new().go(r#"to heroq with context = "ctx", other = 1"#, &[]);
     assert_eq!(lines(&calls), ["POST http://u/heroq?context=ctx"]);
@@ -270,7 +270,7 @@ fn rt06_nested_lists() {
     });
     assert_eq!(calls.len(), 3);
     assert_eq!(
-        out.body["hero"],
+        out.body.to_json()["hero"],
         json!({"details": [[d(200), d(200)], [d(200)]],
             "result": [[{"url": "http://u/hero/1"}, {"url": "http://u/hero/2"}], [{"url": "http://u/hero/3"}]]})
     );
@@ -287,7 +287,10 @@ fn rt07_several_lists_are_zipped() {
         ["GET http://u/hero/1?name=a", "GET http://u/hero/2?name=b"]
     );
     assert_eq!(out.status, 200);
-    assert_eq!(out.body["hero"]["details"], json!([d(200), d(200)]));
+    assert_eq!(
+        out.body.to_json()["hero"]["details"],
+        json!([d(200), d(200)])
+    );
 
     let (_, calls) = Run::new().go_with(
         "from hero with x = [1,2] -> no-multiplex, y = [3,4]",
@@ -350,10 +353,13 @@ fn rt08_list_from_a_chain() {
         ]
     );
     assert_eq!(out.status, 200);
-    assert_eq!(out.body["planets"]["details"], d(200));
-    assert_eq!(out.body["people"]["details"], json!([d(200), d(200)]));
+    assert_eq!(out.body.to_json()["planets"]["details"], d(200));
     assert_eq!(
-        out.body["people"]["result"],
+        out.body.to_json()["people"]["details"],
+        json!([d(200), d(200)])
+    );
+    assert_eq!(
+        out.body.to_json()["people"]["result"],
         json!([{"name": "john"}, {"name": "janne"}])
     );
 
@@ -385,7 +391,7 @@ fn rt08_list_from_a_chain() {
         ]
     );
     assert_eq!(
-        out.body["people"]["details"],
+        out.body.to_json()["people"]["details"],
         json!([[d(404), d(404)], [d(404)]])
     );
 }
@@ -404,7 +410,7 @@ fn rt09_no_multiplex_on_a_chained_list() {
         lines(&calls)[1..],
         ["GET http://u/api/people/?name=john&name=janne"]
     );
-    assert_eq!(out.body["people"]["details"], d(404));
+    assert_eq!(out.body.to_json()["people"]["details"], d(404));
 
     let tags = (
         "GET http://u/api/planets/1",
@@ -446,7 +452,10 @@ fn rt10_list_inside_an_object_parameter() {
             "GET http://u/api/people/?profile=%7B%22name%22%3A%22janne%22%7D"
         ]
     );
-    assert_eq!(out.body["people"]["details"], json!([d(404), d(404)]));
+    assert_eq!(
+        out.body.to_json()["people"]["details"],
+        json!([d(404), d(404)])
+    );
 
     let (_, calls) = Run::new().go(
         "from planets with id = 1\nfrom people with profile = { name: planets.residents } -> no-multiplex",
@@ -518,7 +527,10 @@ fn rt12_multiplexed_dynamic_body_zipped_with_a_path_list() {
     assert_eq!(calls[0].json_body(), yavin());
     assert_eq!(calls[1].json_body(), tatooine());
     assert_eq!(out.status, 200);
-    assert_eq!(out.body["planets"]["details"], json!([d(201), d(201)]));
+    assert_eq!(
+        out.body.to_json()["planets"]["details"],
+        json!([d(201), d(201)])
+    );
 
     let (_, calls) = Run::new()
         .var("planet", json!([yavin_json, tatooine_json]))
@@ -697,7 +709,7 @@ fn rt17_chain_interruption_on_failure() {
         "from planets\nfrom people with name = planets.leader ignore-errors",
         &failing,
     );
-    assert_eq!(out.body["people"]["details"], di(400));
+    assert_eq!(out.body.to_json()["people"]["details"], di(400));
     assert_eq!(out.status, 500);
 
     let (out, _) = Run::new().go(
@@ -734,7 +746,7 @@ fn rt18_chain_to_missing_field_non_json_and_headers() {
     );
     assert_eq!(lines(&calls)[1], "GET http://u/api/people/?name=Yavin+King");
     assert_eq!(
-        out.body["people"]["details"]["debug"]["params"],
+        out.body.to_json()["people"]["details"]["debug"]["params"],
         json!({"name": "Yavin King"})
     );
 
@@ -743,14 +755,14 @@ fn rt18_chain_to_missing_field_non_json_and_headers() {
         &[("GET http://u/api/planets/", Reply::text(200, "<planet/>"))],
     );
     assert_eq!(lines(&calls)[1], "GET http://u/api/people/");
-    assert_eq!(out.body["planets"]["result"], json!("<planet/>"));
+    assert_eq!(out.body.to_json()["planets"]["result"], json!("<planet/>"));
 
     let (out, calls) = Run::new().go(
         "from planets\nfrom people with name = planets.leader",
         &[("GET http://u/api/planets/", Reply::text(200, ""))],
     );
     assert_eq!(lines(&calls)[1], "GET http://u/api/people/");
-    assert_eq!(out.body["planets"], json!({"details": d(200)}));
+    assert_eq!(out.body.to_json()["planets"], json!({"details": d(200)}));
 
     let (_, calls) = Run::new().go(
         "from planets\nfrom people with name = planets.Location",
@@ -772,7 +784,7 @@ fn missing_chain_value_never_reaches_the_path() {
     assert_eq!(lines(&calls), ["GET http://u/api/planets/"]);
     assert_eq!(out.status, 400);
     assert_eq!(
-        out.body["people"],
+        out.body.to_json()["people"],
         json!({"details": d(400),
             "result": "The request was skipped due to missing { :id } param value"})
     );
@@ -791,7 +803,10 @@ fn missing_chain_value_never_reaches_the_path() {
         lines(&calls),
         ["GET http://u/hero/", "GET http://u/sidekick/loc"]
     );
-    assert_eq!(out.body["sidekick"]["details"], json!([d(200), d(400)]));
+    assert_eq!(
+        out.body.to_json()["sidekick"]["details"],
+        json!([d(200), d(400)])
+    );
 }
 
 #[test]
@@ -844,7 +859,7 @@ fn rt21_depends_on() {
     assert_eq!(calls.len(), 1);
     assert_eq!(out.status, 408);
     assert_eq!(
-        out.body["second"],
+        out.body.to_json()["second"],
         json!({"details": d(400), "result": "The request was skipped due to unresolved dependency { first }"})
     );
 
@@ -856,7 +871,7 @@ fn rt21_depends_on() {
         ],
     );
     assert_eq!(calls.len(), 2);
-    assert_eq!(out.body["first"]["details"], di(408));
+    assert_eq!(out.body.to_json()["first"]["details"], di(408));
     assert_eq!(out.status, 200);
 
     let (_, calls) = Run::new().go_with(
@@ -889,7 +904,7 @@ fn rt21_depends_on() {
     );
     assert_eq!(calls.len(), 1);
     assert_eq!(out.status, 503);
-    assert_eq!(out.body["villain"]["details"], d(400));
+    assert_eq!(out.body.to_json()["villain"]["details"], d(400));
 }
 
 // ---- E. Status codes, errors, timeouts --------------------------------------------------------
@@ -967,7 +982,7 @@ fn rt24_statement_timeout() {
     );
     assert_eq!(out.status, 408);
     assert_eq!(
-        out.body["planets"],
+        out.body.to_json()["planets"],
         json!({"details": [d(408), d(200)], "result": ["request timed out", yavin()]})
     );
 }
@@ -1122,7 +1137,7 @@ fn rt29_debug() {
         )],
     );
     assert_eq!(
-        out.body["hero"]["details"]["debug"],
+        out.body.to_json()["hero"]["details"]["debug"],
         json!({"method": "GET", "url": "http://u/hero/1?q=x+y",
             "request-headers": {"Content-Type": "application/json"},
             "response-headers": {"X-Up": "1"},
@@ -1142,12 +1157,12 @@ fn rt30_only_with_nested_path_and_matches() {
         r#"from planets with id = 1 only id, name, gravity, terrain.north, residents -> matches("^j")"#,
         &[("GET http://u/api/planets/1", ok(body.clone()))],
     );
-    assert_eq!(out.body["planets"]["result"], expected);
+    assert_eq!(out.body.to_json()["planets"]["result"], expected);
     let (out, _) = Run::new().var("filter", json!("^j")).go(
         "from planets with id = 1 only id, name, gravity, terrain.north, residents -> matches($filter)",
         &[("GET http://u/api/planets/1", ok(body))],
     );
-    assert_eq!(out.body["planets"]["result"], expected);
+    assert_eq!(out.body.to_json()["planets"]["result"], expected);
 }
 
 #[test]
@@ -1160,7 +1175,7 @@ fn rt31_only_details() {
         )],
     );
     assert_eq!(
-        out.body["hero"]["result"],
+        out.body.to_json()["hero"]["result"],
         json!([{"name": "Batman"}, {"name": "Robin"}])
     );
     let (out, _) = Run::new().go(
@@ -1170,7 +1185,7 @@ fn rt31_only_details() {
             ok(json!({"nick": ["a"], "name": "b"})),
         )],
     );
-    assert_eq!(out.body["hero"]["result"], json!({"name": "b"}));
+    assert_eq!(out.body.to_json()["hero"]["result"], json!({"name": "b"}));
     let (out, _) = Run::new().go(
         r#"from hero only skills -> filterByRegex("name", "^f")"#,
         &[(
@@ -1179,14 +1194,14 @@ fn rt31_only_details() {
         )],
     );
     assert_eq!(
-        out.body["hero"]["result"],
+        out.body.to_json()["hero"]["result"],
         json!({"skills": [{"name": "fly"}]})
     );
     let (out, _) = Run::new().go(
         "from hero only missing",
         &[("GET http://u/hero/", ok(json!({"a": 1})))],
     );
-    assert_eq!(out.body["hero"]["result"], json!({}));
+    assert_eq!(out.body.to_json()["hero"]["result"], json!({}));
 }
 
 #[test]
@@ -1205,8 +1220,8 @@ fn rt32_hidden() {
             "GET http://u/api/people/?name=L"
         ]
     );
-    assert_eq!(out.body.as_object().map(|o| o.len()), Some(1));
-    assert!(out.body.get("people").is_some());
+    assert_eq!(out.body.to_json().as_object().map(|o| o.len()), Some(1));
+    assert!(out.body.to_json().get("people").is_some());
 
     let (out, _) = Run::new().go("from hero hidden", &[]);
     assert_eq!(out.status, 200);
@@ -1256,7 +1271,7 @@ fn rt33_in() {
         &routes,
     );
     assert_eq!(
-        out.body["planets"]["result"]["sats"],
+        out.body.to_json()["planets"]["result"]["sats"],
         json!([{"name": "Havoc"}])
     );
     let (out, _) = Run::new().go(
@@ -1264,10 +1279,10 @@ fn rt33_in() {
         &routes,
     );
     assert_eq!(
-        out.body["planets"]["result"]["sats"],
+        out.body.to_json()["planets"]["result"]["sats"],
         json!([{"name": "Havoc", "size": 1}])
     );
-    assert!(out.body.get("sats").is_none());
+    assert!(out.body.to_json().get("sats").is_none());
 
     let (out, _) = Run::new().go(
         "from hero\nfrom sidekick in hero.sidekick",
@@ -1283,7 +1298,7 @@ fn rt33_in() {
         ],
     );
     assert_eq!(
-        out.body["hero"]["result"],
+        out.body.to_json()["hero"]["result"],
         json!({"sidekick": {"old": true, "name": "Robin", "id": 10}})
     );
     let (out, _) = Run::new().go(
@@ -1296,7 +1311,7 @@ fn rt33_in() {
         ],
     );
     assert_eq!(
-        out.body["hero"]["result"],
+        out.body.to_json()["hero"]["result"],
         json!([{"id": 1, "sk": 5, "sidekick": {"n": 5}}, {"id": 2, "sk": 6, "sidekick": {"n": 6}}])
     );
 }
@@ -1490,10 +1505,10 @@ fn identical_requests_go_out_once() {
     assert_eq!(out.stats.calls, 2);
     assert_eq!(out.stats.deduped, 3);
     assert_eq!(
-        out.body["hero"]["result"],
+        out.body.to_json()["hero"]["result"],
         json!([{"id": 1}, {"id": 2}, {"id": 1}, {"id": 1}])
     );
-    assert_eq!(out.body["again"]["result"], json!({"id": 2}));
+    assert_eq!(out.body.to_json()["again"]["result"], json!({"id": 2}));
 }
 
 #[test]
@@ -1509,7 +1524,7 @@ fn later_statements_reuse_answers_already_received() {
         lines(&calls),
         ["GET http://u/hero/1", "GET http://u/sidekick/1"]
     );
-    assert_eq!(out.body["h2"]["result"], json!({"id": 1}));
+    assert_eq!(out.body.to_json()["h2"]["result"], json!({"id": 1}));
 }
 
 #[test]
@@ -1556,7 +1571,7 @@ fn responses_beyond_the_byte_limit_fail_the_call() {
     );
     assert_eq!(out.status, 502);
     assert_eq!(
-        out.body["hero"]["result"],
+        out.body.to_json()["hero"]["result"],
         json!("response-too-large: the upstream answer exceeds the limit of 10 bytes")
     );
 }

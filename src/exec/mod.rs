@@ -11,7 +11,7 @@ use std::rc::Rc;
 use futures::FutureExt;
 use futures::future::{Either, select};
 use futures::stream::{FuturesUnordered, StreamExt};
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::error::{Error, ErrorCode, Phase};
 use crate::http::{Clock, Response, Transport, TransportError, header_value};
@@ -19,7 +19,7 @@ use crate::plan::values::{ChainSource, Val};
 use crate::plan::{
     CacheDirective, Call, DependencyKind, Item, Plan, Tree, build_items, too_many_calls,
 };
-pub use shape::{Outcome, Stats};
+pub use shape::{Outcome, ResponseBody, Stats};
 
 /// What one multiplexed item got: an upstream answer, a timeout, a transport error or a skip.
 #[derive(Debug)]
@@ -147,7 +147,7 @@ pub fn error_outcome(error: Error) -> Outcome {
         status: error_status(error.code),
         cache_control: None,
         headers: Vec::new(),
-        body: json!({ "error": error.message }),
+        body: ResponseBody::error(&error.message),
         stats: Stats::default(),
         error: Some(error),
     }

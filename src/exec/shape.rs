@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value as Json, json};
 
 use crate::error::{Error, ErrorCode, Phase};
@@ -229,7 +230,7 @@ pub struct Outcome {
     /// `<id>-<Header>` copies of upstream headers of successful single statements (restQL).
     pub headers: Vec<(String, String)>,
     /// `{id: {details, result}}`, or `{"error": message}` for a query error.
-    pub body: Json,
+    pub body: ResponseBody,
     pub stats: Stats,
     /// A whole-query failure (timeout, limit), with its code.
     pub error: Option<Error>,
@@ -281,11 +282,15 @@ pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stat
                 headers.push((format!("{}-{}", sp.id, name), value.clone()));
             }
         }
-        details.push(Some(details_tree(tree, ignore, plan.options.debug)));
+        details.push(Some(tree.map(&mut |a| Detail {
+            status: a.status,
+            ignore,
+            debug: plan.options.debug.then(|| debug_of(a)).flatten(),
+        })));
     }
 
-    // `only`, per item; answers nobody else shares give up their body without a copy.
-    let mut views: Vec<Option<Json>> = results
+    // `only`, per item; unfiltered bodies stay shared with the answers until written.
+    let mut views: Vec<Option<Tree<ResultItem>>> = results
         .into_iter()
         .zip(&plan.statements)
         .map(|(tree, sp)| result_of(tree, sp.only.as_ref()))
@@ -308,23 +313,25 @@ pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stat
         let Some(inserted) = views[i].take() else {
             continue;
         };
-        if let Some(dest) = views[t].as_mut() {
-            insert_in(dest, path, &inserted, multiplexed[i]);
+        if let Some(dest) = views[t].take() {
+            let mut dest = tree_to_json(&dest);
+            insert_in(&mut dest, path, &tree_to_json(&inserted), multiplexed[i]);
+            views[t] = Some(Tree::Leaf(ResultItem::Owned(dest)));
         }
     }
 
-    let mut body = Map::new();
+    let mut statements = Vec::with_capacity(plan.statements.len());
     for ((sp, details), result) in plan.statements.iter().zip(details).zip(views) {
-        let Some(details) = details else {
-            continue;
-        };
-        let mut entry = Map::new();
-        entry.insert("details".into(), details);
-        if let Some(result) = result {
-            entry.insert("result".into(), result);
+        if let Some(details) = details {
+            statements.push(StatementView {
+                id: sp.id.to_string(),
+                details,
+                result,
+            });
         }
-        body.insert(sp.id.to_string(), Json::Object(entry));
     }
+    // restQL writes the statements sorted by identifier.
+    statements.sort_by(|a, b| a.id.cmp(&b.id));
     Outcome {
         status,
         cache_control: if status >= 400 {
@@ -333,10 +340,160 @@ pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stat
             cache.header_value()
         },
         headers,
-        body: Json::Object(body),
+        body: ResponseBody(BodyKind::Statements(statements)),
         stats,
         error: None,
     }
+}
+
+/// The response body: built from the answers without copying their bodies, written once by
+/// [`ResponseBody::to_text`] (or materialised by [`ResponseBody::to_json`]).
+#[derive(Debug, Clone)]
+pub struct ResponseBody(BodyKind);
+
+#[derive(Debug, Clone)]
+enum BodyKind {
+    /// `{"error": message}`.
+    Error(Json),
+    /// Visible statements, sorted by identifier.
+    Statements(Vec<StatementView>),
+}
+
+#[derive(Debug, Clone)]
+struct StatementView {
+    id: String,
+    details: Tree<Detail>,
+    result: Option<Tree<ResultItem>>,
+}
+
+/// One item's `details`.
+#[derive(Debug, Clone)]
+struct Detail {
+    status: u16,
+    ignore: bool,
+    debug: Option<Json>,
+}
+
+/// One item's `result`.
+#[derive(Debug, Clone)]
+enum ResultItem {
+    /// Filtered or aggregated.
+    Owned(Json),
+    /// The answer's body as it came (JSON, or text written as a JSON string).
+    Shared(Rc<Answer>),
+    /// An item without a body inside a multiplexed result.
+    Null,
+}
+
+impl ResponseBody {
+    /// restQL's error body `{"error": message}`.
+    pub(crate) fn error(message: &str) -> Self {
+        ResponseBody(BodyKind::Error(json!({ "error": message })))
+    }
+
+    /// The body as a JSON value.
+    pub fn to_json(&self) -> Json {
+        serde_json::to_value(self).unwrap_or(Json::Null)
+    }
+
+    /// The body as JSON text, written straight from the answers.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl PartialEq for ResponseBody {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_json() == other.to_json()
+    }
+}
+
+impl PartialEq<Json> for ResponseBody {
+    fn eq(&self, other: &Json) -> bool {
+        self.to_json() == *other
+    }
+}
+
+impl Serialize for ResponseBody {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            BodyKind::Error(j) => j.serialize(s),
+            BodyKind::Statements(statements) => {
+                let mut m = s.serialize_map(Some(statements.len()))?;
+                for st in statements {
+                    m.serialize_entry(&st.id, st)?;
+                }
+                m.end()
+            }
+        }
+    }
+}
+
+impl Serialize for StatementView {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("details", &self.details)?;
+        if let Some(result) = &self.result {
+            m.serialize_entry("result", result)?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Detail {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Metadata(bool);
+        impl Serialize for Metadata {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(usize::from(self.0)))?;
+                if self.0 {
+                    m.serialize_entry("ignore-errors", "ignore")?;
+                }
+                m.end()
+            }
+        }
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("status", &self.status)?;
+        m.serialize_entry("success", &(200..400).contains(&self.status))?;
+        m.serialize_entry("metadata", &Metadata(self.ignore))?;
+        if let Some(debug) = &self.debug {
+            m.serialize_entry("debug", debug)?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for ResultItem {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ResultItem::Owned(j) => j.serialize(s),
+            ResultItem::Shared(a) => match &a.body {
+                Body::Json(j) => j.serialize(s),
+                Body::Text(t) => s.serialize_str(t),
+                Body::Empty => s.serialize_unit(),
+            },
+            ResultItem::Null => s.serialize_unit(),
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Tree<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Tree::Leaf(t) => t.serialize(s),
+            Tree::Group(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+fn tree_to_json(tree: &Tree<ResultItem>) -> Json {
+    serde_json::to_value(tree).unwrap_or(Json::Null)
 }
 
 /// restQL's status normalisation: 201 and 204 count as 200; no status counts as 500.
@@ -350,90 +507,50 @@ fn normalise(status: u16) -> u16 {
 
 /// The `result` of a statement: an item's body (filtered), or an array parallel to the
 /// multiplexing, omitted when every item has an empty body.
-fn result_of(tree: Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Option<Json> {
-    fn item(a: Rc<Answer>, only: Option<&OnlyTree>) -> Option<Json> {
-        if let (Body::Json(j), Some(o)) = (&a.body, only) {
-            return Some(o.apply(j));
-        }
-        let body = match Rc::try_unwrap(a) {
-            Ok(answer) => answer.body,
-            Err(shared) => match &shared.body {
-                Body::Empty => Body::Empty,
-                Body::Json(j) => Body::Json(j.clone()),
-                Body::Text(t) => Body::Text(t.clone()),
-            },
-        };
-        match body {
-            Body::Empty => None,
-            Body::Text(t) => Some(Json::String(t)),
-            Body::Json(j) => Some(j),
+fn result_of(tree: Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Option<Tree<ResultItem>> {
+    fn item(a: Rc<Answer>, only: Option<&OnlyTree>) -> ResultItem {
+        match (&a.body, only) {
+            (Body::Empty, _) => ResultItem::Null,
+            (Body::Json(j), Some(o)) => ResultItem::Owned(o.apply(j)),
+            _ => ResultItem::Shared(a),
         }
     }
-    fn walk(tree: Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Json {
+    fn walk(tree: Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Tree<ResultItem> {
         match tree {
-            Tree::Leaf(a) => item(a, only).unwrap_or(Json::Null),
-            Tree::Group(items) => Json::Array(items.into_iter().map(|i| walk(i, only)).collect()),
+            Tree::Leaf(a) => Tree::Leaf(item(a, only)),
+            Tree::Group(items) => Tree::Group(items.into_iter().map(|i| walk(i, only)).collect()),
         }
     }
-    match tree {
-        Tree::Leaf(a) => item(a, only),
-        group => {
-            let mut any = false;
-            group.for_each(&mut |a| any |= !matches!(a.body, Body::Empty));
-            any.then(|| walk(group, only))
-        }
-    }
+    let mut any = false;
+    tree.for_each(&mut |a| any |= !matches!(a.body, Body::Empty));
+    any.then(|| walk(tree, only))
 }
 
-fn details_tree(tree: &Tree<Rc<Answer>>, ignore: bool, debug: bool) -> Json {
-    match tree {
-        Tree::Leaf(a) => details(a, ignore, debug),
-        Tree::Group(items) => Json::Array(
-            items
-                .iter()
-                .map(|i| details_tree(i, ignore, debug))
-                .collect(),
-        ),
+/// `details.debug` of a call: what was sent and what came back.
+fn debug_of(a: &Answer) -> Option<Json> {
+    let call = a.call.as_ref()?;
+    let mut dbg = Map::new();
+    let r = &call.request;
+    dbg.insert("method".into(), json!(r.method));
+    dbg.insert("url".into(), json!(r.url));
+    let headers = |hs: &[(String, String)]| -> Json {
+        Json::Object(hs.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+    };
+    if !r.headers.is_empty() {
+        dbg.insert("request-headers".into(), headers(&r.headers));
     }
-}
-
-fn details(a: &Answer, ignore: bool, debug: bool) -> Json {
-    let mut d = Map::new();
-    d.insert("status".into(), json!(a.status));
-    d.insert("success".into(), json!(a.success()));
-    d.insert(
-        "metadata".into(),
-        if ignore {
-            json!({"ignore-errors": "ignore"})
-        } else {
-            json!({})
-        },
-    );
-    if debug && let Some(call) = &a.call {
-        let mut dbg = Map::new();
-        let r = &call.request;
-        dbg.insert("method".into(), json!(r.method));
-        dbg.insert("url".into(), json!(r.url));
-        let headers = |hs: &[(String, String)]| -> Json {
-            Json::Object(hs.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
-        };
-        if !r.headers.is_empty() {
-            dbg.insert("request-headers".into(), headers(&r.headers));
-        }
-        if !a.headers.is_empty() {
-            dbg.insert("response-headers".into(), headers(&a.headers));
-        }
-        if !call.params.is_empty() {
-            dbg.insert("params".into(), Json::Object(call.params.clone()));
-        }
-        if let Some(body) = &r.body {
-            let b = serde_json::from_str::<Json>(body).unwrap_or_else(|_| json!(body));
-            dbg.insert("request-body".into(), b);
-        }
-        dbg.insert("response-time".into(), json!(a.response_time_ms));
-        d.insert("debug".into(), Json::Object(dbg));
+    if !a.headers.is_empty() {
+        dbg.insert("response-headers".into(), headers(&a.headers));
     }
-    Json::Object(d)
+    if !call.params.is_empty() {
+        dbg.insert("params".into(), Json::Object(call.params.clone()));
+    }
+    if let Some(body) = &r.body {
+        let b = serde_json::from_str::<Json>(body).unwrap_or_else(|_| json!(body));
+        dbg.insert("request-body".into(), b);
+    }
+    dbg.insert("response-time".into(), json!(a.response_time_ms));
+    Some(Json::Object(dbg))
 }
 
 /// Put `value` at `path` inside `dest`. A list destination takes a multiplexed value element by
