@@ -13,8 +13,9 @@ pub struct Request {
     pub method: &'static str,
     /// Absolute URL, path segments and query values already percent-encoded.
     pub url: String,
-    /// Names as written by the query or the client, in sending order.
-    pub headers: Vec<(String, String)>,
+    /// Names as written by the query or the client, in sending order. Shared by every
+    /// multiplexed item of a statement.
+    pub headers: std::rc::Rc<[(String, String)]>,
     /// `None` for GET and DELETE; JSON text (or a raw string body) otherwise.
     pub body: Option<String>,
     /// The transport should stop reading the answer past this many bytes and fail with

@@ -253,7 +253,7 @@ impl Transport for FetchTransport {
             let init = Object::new();
             let set = |k: &str, v: &JsValue| Reflect::set(&init, &k.into(), v).map(|_| ());
             let headers = Array::new();
-            for (name, value) in &request.headers {
+            for (name, value) in request.headers.iter() {
                 headers.push(&Array::of2(&name.into(), &value.into()));
             }
             let built = set("method", &request.method.into())

@@ -211,7 +211,7 @@ async fn run_statements(
         .statements
         .iter()
         .filter_map(|s| s.items.as_ref())
-        .map(|t| t.leaves().len())
+        .map(Tree::count)
         .sum();
     let mut budget = plan.options.max_calls.saturating_sub(static_calls);
     // Sized for a typical fan-out so that growing (and rehashing keys) is rare.
@@ -249,7 +249,7 @@ async fn run_statements(
                         }
                     },
                 };
-                let mut answers = Vec::new();
+                let mut answers = Vec::with_capacity(items.count());
                 let mut pending = 0;
                 let shape = items.map(&mut |item| {
                     let slot = answers.len();

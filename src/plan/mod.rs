@@ -517,7 +517,7 @@ pub(crate) fn build_items(
     let shape = RequestShape {
         method: st.method,
         template: sp.template,
-        headers: &headers,
+        headers: request::with_content_type(headers),
         json_strings_in_body: plan.options.json_strings_in_body,
         max_response_bytes: plan.options.max_response_bytes,
         debug: plan.options.debug,

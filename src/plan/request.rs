@@ -140,8 +140,9 @@ pub struct Call {
 pub(crate) struct RequestShape<'a> {
     pub(crate) method: Method,
     pub(crate) template: &'a UrlTemplate,
-    /// Resolved `headers` clause and forwarded client headers, merged.
-    pub(crate) headers: &'a [(String, String)],
+    /// Forwarded client headers, the resolved `headers` clause and the default
+    /// `Content-Type`, merged once per statement and shared by its items.
+    pub(crate) headers: Rc<[(String, String)]>,
     pub(crate) json_strings_in_body: bool,
     pub(crate) max_response_bytes: usize,
     /// Collect the query params for debug output.
@@ -164,6 +165,15 @@ pub(crate) fn missing_params_message(keys: &[&str]) -> String {
     }
     text.push_str(" } param value");
     text
+}
+
+/// A statement's headers with `Content-Type: application/json` added when absent (restQL sends
+/// it on every call).
+pub(crate) fn with_content_type(mut headers: Vec<(String, String)>) -> Rc<[(String, String)]> {
+    if header_value(&headers, "content-type").is_none() {
+        headers.push(("Content-Type".to_string(), "application/json".to_string()));
+    }
+    headers.into()
 }
 
 /// Build the request for one item: path placeholders, query string, body, headers.
@@ -273,14 +283,10 @@ pub(crate) fn build_item(
         url.push('?');
         url.push_str(&query);
     }
-    let mut headers = shape.headers.to_vec();
-    if header_value(&headers, "content-type").is_none() {
-        headers.push(("Content-Type".to_string(), "application/json".to_string()));
-    }
     let request = Request {
         method: shape.method.http_method(),
         url,
-        headers,
+        headers: Rc::clone(&shape.headers),
         body,
         max_response_bytes: shape.max_response_bytes,
     };
@@ -319,7 +325,7 @@ mod tests {
         let shape = RequestShape {
             method,
             template: &template,
-            headers: &[],
+            headers: with_content_type(Vec::new()),
             json_strings_in_body: true,
             max_response_bytes: 1024,
             debug: true,
@@ -389,7 +395,8 @@ mod tests {
             headers: headers
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             body: None,
             max_response_bytes: 10,
         };

@@ -294,12 +294,22 @@ pub enum Tree<T> {
 }
 
 impl<T> Tree<T> {
+    /// How many leaves (calls) the tree has.
+    pub fn count(&self) -> usize {
+        match self {
+            Tree::Leaf(_) => 1,
+            Tree::Group(items) => items.iter().map(Tree::count).sum(),
+        }
+    }
+
+    /// The leaves in order.
     pub fn leaves(&self) -> Vec<&T> {
         let mut out = Vec::new();
         self.for_each(&mut |t| out.push(t));
         out
     }
 
+    /// Visit the leaves in order.
     pub fn for_each<'a>(&'a self, f: &mut impl FnMut(&'a T)) {
         match self {
             Tree::Leaf(t) => f(t),
@@ -307,6 +317,7 @@ impl<T> Tree<T> {
         }
     }
 
+    /// The same shape with every leaf mapped.
     pub fn map<U>(&self, f: &mut impl FnMut(&T) -> U) -> Tree<U> {
         match self {
             Tree::Leaf(t) => Tree::Leaf(f(t)),
@@ -314,6 +325,7 @@ impl<T> Tree<T> {
         }
     }
 
+    /// Whether the statement was expanded into a list of calls (even of one or none).
     pub fn is_multiplexed(&self) -> bool {
         matches!(self, Tree::Group(_))
     }
