@@ -263,13 +263,10 @@ impl UrlTemplate {
         self.query.iter().any(|q| q == key)
     }
 
-    /// `origin + path` with each placeholder replaced by `value(name)` (percent-encoded here);
-    /// absent values leave the segment empty, and empty segments collapse like restQL's HTTP
+    /// `origin + path`; `write_value(name, url)` appends each placeholder's value, encoded
+    /// with [`push_path_value`]; absent values leave the segment empty, and empty segments collapse like restQL's HTTP
     /// client does (`/a/:x/b` without `x` is `/a/b`; a trailing `/` stays).
-    pub fn render_path<'v>(
-        &self,
-        mut value: impl FnMut(&str) -> Option<std::borrow::Cow<'v, str>>,
-    ) -> String {
+    pub fn render_path(&self, mut write_value: impl FnMut(&str, &mut String)) -> String {
         let mut url = String::with_capacity(self.raw.len() + 16);
         url.push_str(&self.origin);
         let last = self.segments.len().saturating_sub(1);
@@ -277,10 +274,8 @@ impl UrlTemplate {
             let start = url.len();
             url.push('/');
             url.push_str(&segment.literal);
-            if let Some(name) = &segment.placeholder
-                && let Some(v) = value(name)
-            {
-                encode_into(&mut url, &v, false);
+            if let Some(name) = &segment.placeholder {
+                write_value(name, &mut url);
             }
             if url.len() == start + 1 && i != last {
                 url.truncate(start);
@@ -288,6 +283,11 @@ impl UrlTemplate {
         }
         url
     }
+}
+
+/// Append `text` to a URL being built, percent-encoded as a path segment.
+pub fn push_path_value(url: &mut String, text: &str) {
+    encode_into(url, text, false);
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -330,7 +330,7 @@ mod tests {
         assert!(t.is_path_placeholder("id"));
         assert_eq!(t.query, vec!["context", "page"]);
         assert_eq!(
-            t.render_path(|_| Some("7".into())),
+            t.render_path(|_, url| push_path_value(url, "7")),
             "http://api:8080/heroq/7"
         );
     }
@@ -338,12 +338,16 @@ mod tests {
     #[test]
     fn missing_path_values_leave_the_slash_and_collapse_middle_segments() {
         assert_eq!(
-            template("http://u/hero/:id").render_path(|_| None),
+            template("http://u/hero/:id").render_path(|_, _| {}),
             "http://u/hero/"
         );
         let two = template("http://u/a/:x/b/:y");
         assert_eq!(
-            two.render_path(|n| (n == "y").then(|| "2".into())),
+            two.render_path(|n, url| {
+                if n == "y" {
+                    push_path_value(url, "2");
+                }
+            }),
             "http://u/a/b/2"
         );
     }
@@ -352,7 +356,7 @@ mod tests {
     fn path_values_cannot_leak_reserved_characters() {
         let t = template("http://u/a/:x/z");
         assert_eq!(
-            t.render_path(|_| Some("a b/c?d#e".into())),
+            t.render_path(|_, url| push_path_value(url, "a b/c?d#e")),
             "http://u/a/a%20b%2Fc%3Fd%23e/z"
         );
     }

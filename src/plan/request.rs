@@ -2,13 +2,13 @@
 //! that decides what a call is, used by `explain`, by dedupe in the executor, and later by batch
 //! grouping and caches.
 
-use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::rc::Rc;
 
 use serde_json::Value as Json;
 
 use crate::http::{Request, header_value};
-use crate::mapping::{UrlTemplate, encode_into};
+use crate::mapping::{UrlTemplate, encode_into, push_path_value};
 use crate::plan::values::{ParamVal, Val, text_of};
 use crate::syntax::ast::Method;
 
@@ -209,15 +209,22 @@ pub(crate) fn build_item(
         .enumerate()
         .filter(|(i, p)| last_of(&p.key) == Some(*i));
 
-    let path = shape.template.render_path(|name| {
-        params
-            .iter()
-            .rev()
-            .find(|p| &*p.key == name)
-            .and_then(|p| match &p.val {
-                Val::Scalar(Json::String(s)) => Some(Cow::Borrowed(s.as_str())),
-                other => other.to_json(p.explode).map(|j| Cow::Owned(text_of(&j))),
-            })
+    let path = shape.template.render_path(|name, url| {
+        let Some(p) = params.iter().rev().find(|p| &*p.key == name) else {
+            return;
+        };
+        match &p.val {
+            Val::Scalar(Json::String(s)) => push_path_value(url, s),
+            // Integers need no encoding and no text of their own.
+            Val::Scalar(Json::Number(n)) if n.is_i64() || n.is_u64() => {
+                let _ = write!(url, "{n}");
+            }
+            other => {
+                if let Some(j) = other.to_json(p.explode) {
+                    push_path_value(url, &text_of(&j));
+                }
+            }
+        }
     });
 
     let sends_body = shape.method.sends_body();
