@@ -299,15 +299,34 @@ fn is_name_byte(b: u8) -> bool {
 /// the only encoding the crate needs.
 pub(crate) fn encode_into(out: &mut String, text: &str, query: bool) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else if query && b == b' ' {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    let mut rest = text;
+    while !rest.is_empty() {
+        // Copy the run of unreserved bytes at once (ASCII, so a char boundary follows it).
+        let run = rest.bytes().take_while(|&b| unreserved(b)).count();
+        out.push_str(&rest[..run]);
+        let Some(&b) = rest.as_bytes().get(run) else {
+            break;
+        };
+        if query && b == b' ' {
             out.push('+');
         } else {
             out.push('%');
             out.push(HEX[usize::from(b >> 4)] as char);
             out.push(HEX[usize::from(b & 15)] as char);
+        }
+        // Step one byte; a multi-byte character is encoded byte by byte, never split in
+        // `rest` because we only slice after ASCII bytes or at the end of a character.
+        let step = rest[run..].chars().next().map_or(1, char::len_utf8);
+        if step == 1 {
+            rest = &rest[run + 1..];
+        } else {
+            for &b in &rest.as_bytes()[run + 1..run + step] {
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+            rest = &rest[run + step..];
         }
     }
 }
@@ -359,6 +378,16 @@ mod tests {
             t.render_path(|_, url| push_path_value(url, "a b/c?d#e")),
             "http://u/a/a%20b%2Fc%3Fd%23e/z"
         );
+    }
+
+    #[test]
+    fn encoding_keeps_unreserved_runs_and_encodes_utf8_bytewise() {
+        let mut out = String::new();
+        encode_into(&mut out, "ab-c é ü&=~x😀", true);
+        assert_eq!(out, "ab-c+%C3%A9+%C3%BC%26%3D~x%F0%9F%98%80");
+        let mut out = String::new();
+        encode_into(&mut out, "a b", false);
+        assert_eq!(out, "a%20b");
     }
 
     #[test]
