@@ -1695,3 +1695,35 @@ fn an_invalid_regex_literal_is_rejected_before_any_call() {
     assert!(calls.is_empty());
     assert_eq!(out.error.map(|e| e.code.as_str()), Some("invalid-regex"));
 }
+
+#[test]
+fn bodies_nobody_reads_pass_through_unchanged() {
+    // Not chained, filtered or aggregated: checked, not parsed, written as they came.
+    let (out, _) = Run::new().go_with("from hero", |_| {
+        Reply::text(
+            200,
+            r#"{"n": 123456789012345678901234567890, "z": 1, "a": [1.50]}"#,
+        )
+    });
+    assert_eq!(
+        out.body.to_text(),
+        r#"{"hero":{"details":{"status":200,"success":true,"metadata":{}},"result":{"n": 123456789012345678901234567890, "z": 1, "a": [1.50]}}}"#
+    );
+}
+
+#[test]
+fn a_shared_answer_is_parsed_for_the_statement_that_chains_from_it() {
+    let (out, calls) = Run::new().go(
+        "from hero with id = 1\nfrom hero as h2 with id = 1\nfrom sidekick with id = h2.sk",
+        &[
+            ("GET http://u/hero/1", ok(json!({"sk": 7}))),
+            ("GET http://u/sidekick/7", ok(json!({"s": 1}))),
+        ],
+    );
+    assert_eq!(
+        lines(&calls),
+        ["GET http://u/hero/1", "GET http://u/sidekick/7"]
+    );
+    assert_eq!(out.body.to_json()["hero"]["result"], json!({"sk": 7}));
+    assert_eq!(out.body.to_json()["sidekick"]["result"], json!({"s": 1}));
+}

@@ -38,6 +38,9 @@ pub(crate) struct Answer {
 pub(crate) enum Body {
     Empty,
     Json(Json),
+    /// Valid JSON text nobody needed parsed (no chain, filter or `in` reads it): written into
+    /// the response as it came.
+    Raw(String),
     /// Not JSON: reported as a JSON string, filtered by nothing, chained from by nothing.
     Text(String),
 }
@@ -66,16 +69,30 @@ impl Answer {
         Answer::synthetic(400, message, None, 0)
     }
 
-    fn from_response(response: Response, call: Rc<Call>, time: u64, limit: usize) -> Answer {
+    fn from_response(
+        response: Response,
+        call: Rc<Call>,
+        time: u64,
+        limit: usize,
+        parse: bool,
+    ) -> Answer {
         if response.body.len() > limit {
             return Answer::synthetic(502, too_large(limit), Some(call), time);
         }
         let body = if response.body.is_empty() {
             Body::Empty
-        } else {
+        } else if parse {
             match serde_json::from_slice::<Json>(&response.body) {
                 Ok(j) => Body::Json(j),
                 Err(_) => Body::Text(String::from_utf8_lossy(&response.body).into_owned()),
+            }
+        } else {
+            // Checked, not built: no allocation for a body only passed through.
+            let valid = serde_json::from_slice::<serde::de::IgnoredAny>(&response.body).is_ok();
+            match String::from_utf8(response.body) {
+                Ok(text) if valid => Body::Raw(text),
+                Ok(text) => Body::Text(text),
+                Err(e) => Body::Text(String::from_utf8_lossy(e.as_bytes()).into_owned()),
             }
         };
         Answer {
@@ -87,6 +104,15 @@ impl Answer {
             headers: response.headers,
             call: Some(call),
             response_time_ms: time,
+        }
+    }
+
+    /// The body as JSON when it is JSON (parsed now if it was passed through raw).
+    pub(crate) fn json(&self) -> Option<std::borrow::Cow<'_, Json>> {
+        match &self.body {
+            Body::Json(j) => Some(std::borrow::Cow::Borrowed(j)),
+            Body::Raw(text) => serde_json::from_str(text).ok().map(std::borrow::Cow::Owned),
+            Body::Empty | Body::Text(_) => None,
         }
     }
 }
@@ -266,6 +292,7 @@ async fn run_statements(
                                     calls.len() - 1,
                                     Rc::clone(call),
                                     sp.timeout_ms,
+                                    sp.parse_body,
                                     transport,
                                     clock,
                                 ));
@@ -375,6 +402,7 @@ async fn send(
     id: usize,
     call: Rc<Call>,
     timeout_ms: u64,
+    parse: bool,
     transport: &dyn Transport,
     clock: &dyn Clock,
 ) -> (usize, Answer) {
@@ -394,7 +422,7 @@ async fn send(
     let time = clock.now_ms().saturating_sub(start);
     let answer = match outcome {
         None => Answer::synthetic(408, "request timed out".into(), Some(call), time),
-        Some(Ok(response)) => Answer::from_response(response, call, time, limit),
+        Some(Ok(response)) => Answer::from_response(response, call, time, limit, parse),
         Some(Err(TransportError::TooLarge { limit })) => {
             Answer::synthetic(502, too_large(limit), Some(call), time)
         }
@@ -433,10 +461,7 @@ fn chain_in_answer(answer: &Answer, path: &[String]) -> Val {
     if !answer.success() {
         return Val::Failed;
     }
-    let from_body = match &answer.body {
-        Body::Json(j) => walk(j, path),
-        _ => Val::Missing,
-    };
+    let from_body = answer.json().map_or(Val::Missing, |j| walk(&j, path));
     if from_body != Val::Missing {
         return from_body;
     }

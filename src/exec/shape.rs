@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json, json};
 
 use crate::error::{Error, ErrorCode, Phase};
@@ -469,6 +470,10 @@ impl Serialize for ResultItem {
             ResultItem::Owned(j) => j.serialize(s),
             ResultItem::Shared(a) => match &a.body {
                 Body::Json(j) => j.serialize(s),
+                Body::Raw(text) => match serde_json::from_str::<&RawValue>(text) {
+                    Ok(raw) => raw.serialize(s),
+                    Err(_) => s.serialize_str(text),
+                },
                 Body::Text(t) => s.serialize_str(t),
                 Body::Empty => s.serialize_unit(),
             },
@@ -511,7 +516,10 @@ fn result_of(tree: Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Option<Tree<Res
     fn item(a: Rc<Answer>, only: Option<&OnlyTree>) -> ResultItem {
         match (&a.body, only) {
             (Body::Empty, _) => ResultItem::Null,
-            (Body::Json(j), Some(o)) => ResultItem::Owned(o.apply(j)),
+            (Body::Json(_) | Body::Raw(_), Some(o)) => match a.json() {
+                Some(j) => ResultItem::Owned(o.apply(&j)),
+                None => ResultItem::Shared(a),
+            },
             _ => ResultItem::Shared(a),
         }
     }

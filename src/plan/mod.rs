@@ -90,6 +90,9 @@ pub struct StatementPlan<'q> {
     /// chains. Leaves are in multiplex order.
     pub items: Option<Tree<Item>>,
     pub(crate) only: Option<OnlyTree>,
+    /// Whether anything reads this statement's bodies as JSON (a chain, `only`, `in`);
+    /// otherwise they are checked and passed through unparsed.
+    pub(crate) parse_body: bool,
 }
 
 /// Why a statement waits for another.
@@ -290,6 +293,7 @@ pub fn plan<'q>(
                 s_maxage: own.s_maxage.or(use_cache.s_maxage),
             },
             items: None,
+            parse_body: only.is_some() || st.in_target.is_some(),
             only,
         });
     }
@@ -298,6 +302,23 @@ pub fn plan<'q>(
         return Err(Errors(errors));
     }
 
+    // Bodies that other statements chain from or aggregate into are parsed too.
+    for i in 0..statements.len() {
+        for d in statements[i].dependencies.clone() {
+            if d.kind != DependencyKind::DependsOn {
+                statements[d.target].parse_body = true;
+            }
+        }
+        if let Some(target) = statements[i]
+            .statement
+            .in_target
+            .as_ref()
+            .and_then(|t| t.path.first())
+            && let Some(t) = statements.iter().position(|s| s.id == target)
+        {
+            statements[t].parse_body = true;
+        }
+    }
     let waves = waves(&mut statements, source)?;
     let mut plan = Plan {
         statements,
