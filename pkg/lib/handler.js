@@ -209,17 +209,25 @@ async function run(text, { request, url, tenant, body, saved }, context) {
     throw queryError(statusOf(error, saved), restqlMessage(error), error);
   }
   const client = await context.clientFor(tenant);
+  // The client going away aborts the run. The listener is removed once the run is over:
+  // some servers (Deno.serve) abort request.signal after every response.
+  const aborter = new AbortController();
+  const clientGone = () => aborter.abort(request.signal.reason);
+  request.signal?.addEventListener("abort", clientGone);
+  if (request.signal?.aborted) clientGone();
   let result;
   try {
     result = await client.run(text, {
       variables: variablesOf(parsed, request, url, body),
       headers: forwardedHeaders(request, context.forwardHeaders),
       debug: context.allowDebug && url.searchParams.get("_debug") === "true",
-      signal: request.signal ?? undefined,
+      signal: aborter.signal,
     });
   } catch (error) {
     if (error?.name !== "RestqlError") throw error;
     throw queryError(statusOf(error, saved), restqlMessage(error), error);
+  } finally {
+    request.signal?.removeEventListener("abort", clientGone);
   }
   const headers = new Headers({ "content-type": JSON_TYPE });
   for (const [name, value] of Object.entries(result.headers)) {
