@@ -8,7 +8,15 @@ import { createClient, parse } from "./api.js";
 const JSON_TYPE = "application/json; charset=utf-8";
 const DEFAULT_TENANT = "DEFAULT";
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-const CLIENT_OPTIONS = ["fetch", "timeoutMs", "queryTimeoutMs", "maxCalls", "maxStatements", "maxResponseBytes"];
+const PARSE_CACHE_SIZE = 100;
+const CLIENT_OPTIONS = [
+  "fetch",
+  "timeoutMs",
+  "queryTimeoutMs",
+  "maxCalls",
+  "maxStatements",
+  "maxResponseBytes",
+];
 
 /** Binds createHandler to an entry point's `init`, which loads the module on first use. */
 export function handlerFactory(init) {
@@ -44,7 +52,30 @@ function makeHandler(init, options) {
     return pending;
   }
 
-  const context = { tenants, defaultTenant, queries, forwardHeaders, upstreamHeaders, maxBodyBytes, allowDebug, clientFor };
+  // The variables a query text names, for the header lookup: parsed once per text, like
+  // restQL's parser cache (most recent texts kept).
+  const namesByText = new Map();
+  function variableNamesOf(text) {
+    let names = namesByText.get(text);
+    if (!names) {
+      names = variableNames(parse(text));
+      if (namesByText.size >= PARSE_CACHE_SIZE) namesByText.delete(namesByText.keys().next().value);
+      namesByText.set(text, names);
+    }
+    return names;
+  }
+
+  const context = {
+    tenants,
+    defaultTenant,
+    queries,
+    forwardHeaders,
+    upstreamHeaders,
+    maxBodyBytes,
+    allowDebug,
+    clientFor,
+    variableNamesOf,
+  };
 
   async function handler(request) {
     try {
@@ -201,9 +232,9 @@ function tenantOf(url, context) {
 // --- running -------------------------------------------------------------------------------
 
 async function run(text, { request, url, tenant, body, saved }, context) {
-  let parsed;
+  let names;
   try {
-    parsed = parse(text);
+    names = context.variableNamesOf(text);
   } catch (error) {
     if (error?.name !== "RestqlError") throw error;
     throw queryError(statusOf(error, saved), restqlMessage(error), error);
@@ -218,7 +249,7 @@ async function run(text, { request, url, tenant, body, saved }, context) {
   let result;
   try {
     result = await client.run(text, {
-      variables: variablesOf(parsed, request, url, body),
+      variables: variablesOf(names, request, url, body),
       headers: forwardedHeaders(request, context.forwardHeaders),
       debug: context.allowDebug && url.searchParams.get("_debug") === "true",
       signal: aborter.signal,
@@ -243,9 +274,9 @@ async function run(text, { request, url, tenant, body, saved }, context) {
  * Variables, first hit wins (restQL): the JSON body, then the query string (a repeated key
  * gives a list), then request headers named like a variable of the query.
  */
-function variablesOf(parsed, request, url, body) {
+function variablesOf(names, request, url, body) {
   const variables = Object.create(null);
-  for (const name of variableNames(parsed)) {
+  for (const name of names) {
     const value = headerValue(request.headers, name);
     if (value !== null) variables[name] = value;
   }

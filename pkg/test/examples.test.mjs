@@ -138,7 +138,15 @@ test("examples/deno serves the saved queries", async () => {
   const dir = join(examples, "deno");
   const { child, url } = await start(
     deno,
-    ["run", "--no-lock", "--allow-net=127.0.0.1", "--allow-read", "--allow-env=UPSTREAM_URL,PORT", "--unstable-no-legacy-abort", "main.js"],
+    [
+      "run",
+      "--no-lock",
+      "--allow-net=127.0.0.1",
+      "--allow-read",
+      "--allow-env=UPSTREAM_URL,PORT",
+      "--unstable-no-legacy-abort",
+      "main.js",
+    ],
     { cwd: dir, env: { ...process.env, UPSTREAM_URL: upstream.url, PORT: "0", NO_COLOR: "1" } },
   );
   await checkBlog(fetch, url);

@@ -32,7 +32,8 @@ async function send(handler, path, init = {}) {
   const start = upstream.calls.length;
   const response = await handler(new Request(`http://restql.test${path}`, init));
   const text = await response.text();
-  return { response, status: response.status, body: text ? JSON.parse(text) : null, text, calls: upstream.calls.slice(start) };
+  const body = text ? JSON.parse(text) : null;
+  return { response, status: response.status, body, text, calls: upstream.calls.slice(start) };
 }
 
 const post = (body, headers = {}) => ({ method: "POST", body, headers });
@@ -52,7 +53,9 @@ test("an ad-hoc query runs and answers with restQL's status, Cache-Control and b
   const r = await send(
     handler,
     "/run-query?tenant=DEFAULT&id=1",
-    post("from hero with id = $id\nfrom sidekick with id = hero.sidekickId only name", { "content-type": "text/plain" }),
+    post("from hero with id = $id\nfrom sidekick with id = hero.sidekickId only name", {
+      "content-type": "text/plain",
+    }),
   );
   assert.equal(r.status, 200);
   assert.equal(r.response.headers.get("content-type"), "application/json; charset=utf-8");
@@ -254,21 +257,23 @@ test("variables: a JSON body wins over the query string, which wins over headers
 
 test("a JSON body keeps its types: a list multiplexes", async () => {
   const handler = handlerWith({ mappings, queries: SAVED });
-  const r = await send(handler, "/run-query/demo/many/1", post('{"ids": [2, 1]}', { "content-type": "application/json" }));
+  const json = { "content-type": "application/json" };
+  const r = await send(handler, "/run-query/demo/many/1", post('{"ids": [2, 1]}', json));
   assert.equal(r.status, 200);
   assert.deepEqual(r.body.hero.result.map((h) => h.id), [2, 1]);
 });
 
 test("a malformed JSON body is 400", async () => {
   const handler = handlerWith({ mappings, queries: SAVED });
+  const json = { "content-type": "application/json" };
   for (const text of ['{"id": ', "[1, 2]"]) {
-    const r = await send(handler, "/run-query/demo/hero/1", post(text, { "content-type": "application/json" }));
+    const r = await send(handler, "/run-query/demo/hero/1", post(text, json));
     assert.equal(r.status, 400, text);
     assert.match(r.body.error, /^failed to read and unmarshal request body: /);
     assert.equal(r.calls.length, 0);
   }
   // An ad-hoc query sent as application/json is read as variables too, as restQL does.
-  const adHoc = await send(handler, "/run-query", post("from hero with id = 1", { "content-type": "application/json" }));
+  const adHoc = await send(handler, "/run-query", post("from hero with id = 1", json));
   assert.equal(adHoc.status, 400);
   assert.match(adHoc.body.error, /^failed to read and unmarshal request body: /);
 });
