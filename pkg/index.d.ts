@@ -242,3 +242,72 @@ export function explain(
   text: string,
   options: { mappings: Mappings; variables?: Record<string, unknown> },
 ): ExplainResult;
+
+/** Saved queries: per namespace and name, the revisions' texts (revision N is the N-th). */
+export type SavedQueries = Record<string, Record<string, readonly string[]>>;
+
+/** What `createHandler` accepts. */
+export interface HandlerOptions {
+  /**
+   * The mappings of the default tenant (named by `tenant`, else `"DEFAULT"`): served when a
+   * request names no tenant and when it names this one.
+   */
+  mappings?: Mappings;
+  /** Mappings per tenant name, chosen by `?tenant=NAME`; an unknown name answers 404. */
+  tenants?: Record<string, Mappings>;
+  /**
+   * The tenant used when a request has no `?tenant=`. Without it (and without `mappings`),
+   * such a request answers 400 as restQL does.
+   */
+  tenant?: string;
+  /**
+   * Saved queries for `GET|POST /run-query/:namespace/:name/:revision`. Copied and frozen
+   * when the handler is made: revisions never change afterwards.
+   */
+  queries?: SavedQueries;
+  /**
+   * Client request headers sent on to every upstream call, by name (case-insensitive).
+   * Default: none. restQL forwards every header, `Authorization` and `Cookie` included.
+   */
+  forwardHeaders?: string[];
+  /**
+   * Which upstream response headers are copied into the response as `<id>-<header>` (restQL's
+   * copies for successful, non-multiplexed statements): `true` (default, all, as restQL),
+   * `false` (none) or a list of header names.
+   */
+  upstreamHeaders?: boolean | string[];
+  /** Largest request body read, in bytes (default 1 MiB); a larger one answers 413. */
+  maxBodyBytes?: number;
+  /** Whether `?_debug=true` adds each call's details (URL, headers, timings); default true. */
+  allowDebug?: boolean;
+  /** Told about unexpected failures, which answer 500 `{"error":"internal error"}`; default console.error. */
+  onError?: (error: unknown, request: Request) => void;
+  /** Sends every upstream request; see {@link ClientOptions.fetch}. */
+  fetch?: ClientOptions["fetch"];
+  /** Per-statement timeout in ms; see {@link ClientOptions.timeoutMs}. */
+  timeoutMs?: number;
+  /** Whole-query deadline in ms; see {@link ClientOptions.queryTimeoutMs}. */
+  queryTimeoutMs?: number;
+  /** Most upstream calls per query; see {@link ClientOptions.maxCalls}. */
+  maxCalls?: number;
+  /** Most statements per query; see {@link ClientOptions.maxStatements}. */
+  maxStatements?: number;
+  /** Most bytes read from one upstream answer; see {@link ClientOptions.maxResponseBytes}. */
+  maxResponseBytes?: number;
+}
+
+/** A fetch handler serving restQL's HTTP API. It always resolves, to a JSON response on errors. */
+export interface Handler {
+  (request: Request): Promise<Response>;
+  /** Releases the tenants' clients. */
+  close(): void;
+}
+
+/**
+ * restQL's HTTP API as a fetch handler, for `export default { fetch: handler }` in a Worker,
+ * `Deno.serve(handler)` or Node: `POST /run-query`, `GET|POST /run-query/:namespace/:name/:revision`
+ * and `POST /validate-query`, with restQL's statuses, `Cache-Control` and bodies. Loads the
+ * module on first use (no `init()` needed).
+ * @throws {TypeError} for malformed options.
+ */
+export function createHandler(options: HandlerOptions): Handler;

@@ -1,6 +1,7 @@
 // Browsers, Deno and bundlers: the module is fetched next to this file unless told otherwise.
 import * as glue from "./dist/restql.js";
 import { initOnce, useGlue } from "./lib/api.js";
+import { handlerFactory } from "./lib/handler.js";
 
 export { RestqlError, createClient, explain, parse } from "./lib/api.js";
 
@@ -15,3 +16,6 @@ export function init(input) {
     glue.default({ module_or_path: input ?? new URL("./dist/restql_bg.wasm", import.meta.url) }),
   );
 }
+
+/** restQL's HTTP API as a fetch handler; see index.d.ts. */
+export const createHandler = handlerFactory(init);

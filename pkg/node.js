@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import * as glue from "./dist/restql.js";
 import { initOnce, useGlue } from "./lib/api.js";
+import { handlerFactory } from "./lib/handler.js";
 
 export { RestqlError, createClient, explain, parse } from "./lib/api.js";
 
@@ -18,3 +19,6 @@ export function init(input) {
     }),
   );
 }
+
+/** restQL's HTTP API as a fetch handler; see index.d.ts. */
+export const createHandler = handlerFactory(init);

@@ -3,6 +3,7 @@
 import "./lib/text-polyfill.js";
 import * as glue from "./dist/rn/restql.js";
 import { initOnce, useGlue } from "./lib/api.js";
+import { handlerFactory } from "./lib/handler.js";
 
 export { RestqlError, createClient, explain, parse } from "./lib/api.js";
 
@@ -12,3 +13,6 @@ useGlue(glue);
 export function init() {
   return initOnce(() => undefined);
 }
+
+/** restQL's HTTP API as a fetch handler; see index.d.ts. */
+export const createHandler = handlerFactory(init);

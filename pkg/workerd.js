@@ -2,6 +2,7 @@
 import module from "./dist/restql_bg.wasm";
 import * as glue from "./dist/restql.js";
 import { initOnce, useGlue } from "./lib/api.js";
+import { handlerFactory } from "./lib/handler.js";
 
 export { RestqlError, createClient, explain, parse } from "./lib/api.js";
 
@@ -11,3 +12,6 @@ useGlue(glue);
 export function init(input) {
   return initOnce(() => glue.default({ module_or_path: input ?? module }));
 }
+
+/** restQL's HTTP API as a fetch handler; see index.d.ts. */
+export const createHandler = handlerFactory(init);

@@ -1,6 +1,16 @@
 // Compiled with `tsc --noEmit`: the declarations describe what the package exports, and misuse
 // is rejected (the @ts-expect-error lines must be errors).
-import { init, parse, createClient, explain, RestqlError, type ParsedQuery, type ErrorDetail } from "restql-wasm";
+import {
+  init,
+  parse,
+  createClient,
+  createHandler,
+  explain,
+  RestqlError,
+  type ParsedQuery,
+  type ErrorDetail,
+  type Handler,
+} from "restql-wasm";
 
 export async function usage(): Promise<string[]> {
   await init();
@@ -45,4 +55,25 @@ export async function runUsage(): Promise<number> {
   await createClient({});
   const plan = explain("from hero", { mappings: { hero: "http://x/:id" } });
   return r.status + calls + (cc ? 1 : 0) + plan.text.length;
+}
+
+export async function handlerUsage(): Promise<number> {
+  const handler: Handler = createHandler({
+    mappings: { hero: "http://127.0.0.1:1/hero/:id" },
+    tenants: { OTHER: { hero: "http://127.0.0.1:2/hero/:id" } },
+    queries: { demo: { hero: ["from hero with id = $id"] } },
+    forwardHeaders: ["authorization"],
+    upstreamHeaders: ["location"],
+    maxBodyBytes: 65536,
+    timeoutMs: 1000,
+    onError: (error, request) => console.log(error, request.url),
+  });
+  const worker = { fetch: handler };
+  const response: Response = await worker.fetch(new Request("http://x/run-query/demo/hero/1?id=1"));
+  handler.close();
+  // @ts-expect-error revisions are lists of texts
+  createHandler({ queries: { demo: { hero: "from hero" } } });
+  // @ts-expect-error forwardHeaders is a list
+  createHandler({ mappings: {}, forwardHeaders: "authorization" });
+  return response.status;
 }
