@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use restql::testing::VirtualClock;
@@ -151,5 +151,28 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// The best mean over 40 batches of 100 runs of (c): a figure that other processes on a
+/// shared machine disturb less than criterion's median. Only under `cargo bench`.
+fn best_batch_of_c() {
+    let (mappings, transport, inputs) = upstream();
+    let query = restql::check(C).expect("bench query is valid");
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..40 {
+        let started = std::time::Instant::now();
+        for _ in 0..100 {
+            black_box(plan_and_execute(&query, C, &mappings, &inputs, &transport));
+        }
+        best = best.min(started.elapsed() / 100);
+    }
+    println!("plan+execute+write/(c) best batch mean: {best:?}");
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    if std::env::args().any(|a| a == "--bench") {
+        best_batch_of_c();
+    }
+}
