@@ -19,7 +19,8 @@ const TYPES = {
  */
 export async function serveStatic(root, extra = {}) {
   const server = createServer(async (request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url, "http://x").pathname));
+    const asked = normalize(decodeURIComponent(new URL(request.url, "http://x").pathname));
+    const path = asked.endsWith("/") ? `${asked}index.html` : asked;
     if (path.includes("..")) {
       response.writeHead(403).end();
       return;
@@ -30,7 +31,7 @@ export async function serveStatic(root, extra = {}) {
       return;
     }
     try {
-      const body = await readFile(join(root, path.endsWith("/") ? `${path}index.html` : path));
+      const body = await readFile(join(root, path));
       response.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
       response.end(body);
     } catch {
