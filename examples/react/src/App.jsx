@@ -29,12 +29,12 @@ function HeroCard({ id }) {
   if (error) return <p role="alert">Failed: {error.message}</p>;
   if (!data) return <p aria-busy="true">Loading…</p>;
 
-  const hero = data.hero.result;
-  const sidekick = data.sidekick.result;
+  // Each statement reports its own status: a missing hero is a 404 and its sidekick is skipped.
+  const { hero, sidekick } = data;
   return (
     <section aria-busy={loading}>
-      <h2 id="hero">{hero ? hero.name : `no hero (status ${data.hero.details.status})`}</h2>
-      <p id="sidekick">{sidekick ? `Sidekick: ${sidekick.name}` : "No sidekick"}</p>
+      <h2 id="hero">{hero.details.success ? hero.result.name : `No such hero (status ${hero.details.status})`}</h2>
+      <p id="sidekick">{sidekick.details.success ? `Sidekick: ${sidekick.result.name}` : "No sidekick"}</p>
       <p>
         <small id="stats">
           status {status}, {stats.calls} calls in {Math.round(stats.durationMs)} ms
