@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { Button, SafeAreaView } from "react-native";
 import { RestqlProvider } from "restql-wasm/react";
-import { createHeroClient } from "./heroCard.js";
+import { createHeroClient } from "./heroCardLogic.js";
 import { HeroCard } from "./HeroCard.js";
 
 // The services from examples/react (`npm run services` there). From an Android emulator the

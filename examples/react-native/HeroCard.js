@@ -1,7 +1,7 @@
-// A React Native card showing a hero and its sidekick. The logic lives in heroCard.js.
+// A React Native card showing a hero and its sidekick. The logic lives in heroCardLogic.js.
 import { ActivityIndicator, StyleSheet, Text, View } from "react-native";
 import { useQuery } from "restql-wasm/react";
-import { HERO_QUERY, heroCardModel } from "./heroCard.js";
+import { HERO_QUERY, heroCardModel } from "./heroCardLogic.js";
 
 export function HeroCard({ id }) {
   const state = useQuery(HERO_QUERY, { variables: { id } });

@@ -71,7 +71,7 @@ test("the React Native example's logic runs in Hermes with the pure-JS build", a
   }
 });
 
-// HeroCard.js itself needs React Native, which is not here; what it adds over heroCard.js is
+// HeroCard.js itself needs React Native, which is not here; what it adds over heroCardLogic.js is
 // restql-wasm/react. Hermes must accept its syntax (Hermes 0.12 has no classes, for one).
 // Compiled, not run: React itself reaches Hermes through Metro's Babel transforms in an app.
 test("restql-wasm/react compiles in Hermes", async () => {

@@ -1,6 +1,6 @@
 // Runs inside Hermes (bundled by esbuild with the "react-native" condition, as Metro does):
 // the logic of examples/react-native, with a fetch that answers like the example's services.
-import { HERO_QUERY, createHeroClient, heroCardModel } from "../../../examples/react-native/heroCard.js";
+import { HERO_QUERY, createHeroClient, heroCardModel } from "../../../examples/react-native/heroCardLogic.js";
 
 const HEROES = {
   1: { id: 1, name: "Batman", sidekickId: 10 },
