@@ -46,8 +46,8 @@ after(async () => {
   await upstream?.close();
 });
 
-const render = (name, props) =>
-  page.evaluate(([name, props]) => window.restqlTest.render(name, "Hero", props), [name, props]);
+const render = (name, props, strict = false) =>
+  page.evaluate(([name, props, strict]) => window.restqlTest.render(name, "Hero", props, strict), [name, props, strict]);
 const states = (name) => page.evaluate((name) => window.restqlTest.log[name] ?? [], name);
 const text = (name) => page.evaluate((name) => window.restqlTest.text(name), name);
 const lastState = async (name) => (await states(name)).at(-1);
@@ -141,6 +141,26 @@ test("enabled: false holds the query until enabled", async () => {
   await render("held", { variables: { id: 2 }, enabled: true });
   await settled("held");
   assert.equal((await lastState("held")).body.hero.result.name, "Wonder Woman");
+});
+
+test("refetch runs the query again", async () => {
+  await render("again", { query: "from slow with id = $id, ms = 20", variables: { id: "again" } });
+  await settled("again");
+  assert.equal(callsTo("/slow/again").length, 1);
+  await page.evaluate(() => window.restqlTest.refetch("again"));
+  assert.equal((await lastState("again")).loading, true);
+  await settled("again");
+  assert.equal(callsTo("/slow/again").length, 2);
+  assert.deepEqual((await lastState("again")).body.slow.result, { slow: true });
+});
+
+test("in StrictMode (effects run twice) the answer is shown once settled", async () => {
+  await render("strict", { query: "from slow with id = $id, ms = 20", variables: { id: "strict" } }, true);
+  await settled("strict");
+  const last = await lastState("strict");
+  assert.equal(last.status, 200);
+  assert.equal(last.error, undefined);
+  assert.deepEqual(last.body.slow.result, { slow: true });
 });
 
 test("no React warnings or page errors", () => {

@@ -1,7 +1,7 @@
 // Bundled by react.test.mjs with esbuild and loaded in headless Chromium: components using
 // useQuery against the services named by `?upstream=`. The test mounts, updates and unmounts
 // them through `window.restqlTest`, and reads every state they rendered from its `log`.
-import { createElement } from "react";
+import { StrictMode, createElement } from "react";
 import { createRoot } from "react-dom/client";
 import { flushSync } from "react-dom";
 import { init, createClient, RestqlError } from "../../index.js";
@@ -22,6 +22,7 @@ const HERO_QUERY = `from hero with id = $id
 from sidekick with id = hero.sidekickId only name`;
 
 const log = {};
+const refetchers = {};
 
 function record(name, state) {
   (log[name] ??= []).push({
@@ -42,6 +43,7 @@ function record(name, state) {
 function Hero({ name, query = HERO_QUERY, variables, enabled }) {
   const state = useQuery(query, { variables, enabled });
   record(name, state);
+  refetchers[name] = state.refetch;
   const { data, loading, error } = state;
   if (error) return <p>error: {error.message}</p>;
   if (!data) return <p>loading…</p>;
@@ -56,19 +58,21 @@ const components = { Hero };
 
 window.restqlTest = {
   log,
-  /** Renders `component` with `props` in its own root, synchronously. */
-  render(name, component, props) {
+  /** Renders `component` with `props` in its own root, synchronously; `strict` adds <StrictMode>. */
+  render(name, component, props, strict) {
     if (!roots[name]) {
       const element = document.createElement("div");
       element.id = name;
       document.getElementById("roots").append(element);
       roots[name] = createRoot(element);
     }
-    flushSync(() =>
-      roots[name].render(
-        <RestqlProvider client={client}>{createElement(components[component], { name, ...props })}</RestqlProvider>,
-      ),
+    const app = (
+      <RestqlProvider client={client}>{createElement(components[component], { name, ...props })}</RestqlProvider>
     );
+    flushSync(() => roots[name].render(strict ? <StrictMode>{app}</StrictMode> : app));
+  },
+  refetch(name) {
+    flushSync(() => refetchers[name]());
   },
   unmount(name) {
     roots[name].unmount();
