@@ -55,8 +55,16 @@ test("the React Native example's logic runs in Hermes with the pure-JS build", a
     assert.equal(report.hasURL, false, "Hermes has no URL: nothing here may need it");
     assert.deepEqual(report.loadingCard, { title: "Loading…", subtitle: "", busy: true });
     assert.deepEqual(report.cards.batman, { title: "Batman", subtitle: "Sidekick: Robin", busy: false });
-    assert.deepEqual(report.cards.wonderWoman, { title: "Wonder Woman", subtitle: "Sidekick: Etta", busy: false });
-    assert.deepEqual(report.cards.missing, { title: "No such hero (status 404)", subtitle: "No sidekick", busy: false });
+    assert.deepEqual(report.cards.wonderWoman, {
+      title: "Wonder Woman",
+      subtitle: "Sidekick: Etta",
+      busy: false,
+    });
+    assert.deepEqual(report.cards.missing, {
+      title: "No such hero (status 404)",
+      subtitle: "No sidekick",
+      busy: false,
+    });
     assert.equal(report.cards.bad.title, "Bad query");
     assert.match(report.cards.bad.subtitle, /','/);
     assert.deepEqual(report.requests, [

@@ -47,12 +47,17 @@ after(async () => {
 });
 
 const render = (name, props, strict = false) =>
-  page.evaluate(([name, props, strict]) => window.restqlTest.render(name, "Hero", props, strict), [name, props, strict]);
+  page.evaluate(
+    ([name, props, strict]) => window.restqlTest.render(name, "Hero", props, strict),
+    [name, props, strict],
+  );
 const states = (name) => page.evaluate((name) => window.restqlTest.log[name] ?? [], name);
 const text = (name) => page.evaluate((name) => window.restqlTest.text(name), name);
 const lastState = async (name) => (await states(name)).at(-1);
 const settled = (name) =>
-  page.waitForFunction((name) => window.restqlTest.log[name]?.at(-1)?.loading === false, name, { timeout: 10_000 });
+  page.waitForFunction((name) => window.restqlTest.log[name]?.at(-1)?.loading === false, name, {
+    timeout: 10_000,
+  });
 // GETs only: the browser sends CORS preflights (OPTIONS) too.
 const callsTo = (prefix) =>
   upstream.calls.filter((c) => c.method === "GET" && c.path.startsWith(prefix)).map((c) => c.path);
@@ -99,7 +104,10 @@ test("new variables re-run the query; equal variables in a new object do not", a
 
 test("unmounting aborts the run in flight and renders nothing more", async () => {
   await render("gone", { query: "from slow with id = $id, ms = 5000", variables: { id: "unmount" } });
-  await waitFor(() => callsTo("/slow/unmount").length === 1, () => JSON.stringify(upstream.calls.map((c) => c.path)));
+  await waitFor(
+    () => callsTo("/slow/unmount").length === 1,
+    () => JSON.stringify(upstream.calls.map((c) => c.path)),
+  );
   const rendered = (await states("gone")).length;
   await page.evaluate(() => window.restqlTest.unmount("gone"));
   await waitFor(() => upstream.aborted.includes("/slow/unmount"));

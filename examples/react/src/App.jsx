@@ -33,7 +33,9 @@ function HeroCard({ id }) {
   const { hero, sidekick } = data;
   return (
     <section aria-busy={loading}>
-      <h2 id="hero">{hero.details.success ? hero.result.name : `No such hero (status ${hero.details.status})`}</h2>
+      <h2 id="hero">
+        {hero.details.success ? hero.result.name : `No such hero (status ${hero.details.status})`}
+      </h2>
       <p id="sidekick">{sidekick.details.success ? `Sidekick: ${sidekick.result.name}` : "No sidekick"}</p>
       <p>
         <small id="stats">

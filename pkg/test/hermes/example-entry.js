@@ -33,7 +33,8 @@ createHeroClient("http://services.test", servicesFetch)
     const show = (name, query, variables) =>
       client.run(query, { variables: variables }).then(
         (r) => {
-          report.cards[name] = heroCardModel({ data: r.body, status: r.status, error: r.error, loading: false });
+          const state = { data: r.body, status: r.status, error: r.error, loading: false };
+          report.cards[name] = heroCardModel(state);
         },
         (error) => {
           report.cards[name] = heroCardModel({ error: error, loading: false });

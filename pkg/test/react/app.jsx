@@ -39,7 +39,10 @@ function record(name, state) {
   });
 }
 
-/** A hero and its sidekick (or the body of another query); `variables` come as props so the test can pass new objects. */
+/**
+ * A hero and its sidekick (or the body of another query). `variables` come as props, so that
+ * the test can pass new objects.
+ */
 function Hero({ name, query = HERO_QUERY, variables, enabled }) {
   const state = useQuery(query, { variables, enabled });
   record(name, state);
@@ -67,7 +70,9 @@ window.restqlTest = {
       roots[name] = createRoot(element);
     }
     const app = (
-      <RestqlProvider client={client}>{createElement(components[component], { name, ...props })}</RestqlProvider>
+      <RestqlProvider client={client}>
+        {createElement(components[component], { name, ...props })}
+      </RestqlProvider>
     );
     flushSync(() => roots[name].render(strict ? <StrictMode>{app}</StrictMode> : app));
   },
