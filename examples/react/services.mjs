@@ -8,13 +8,21 @@ const HEROES = {
 };
 const SIDEKICKS = { 10: { id: 10, name: "Robin" }, 20: { id: 20, name: "Etta" } };
 
-const port = Number(process.env.PORT ?? 8787);
-createServer((request, response) => {
+const server = createServer((request, response) => {
+  response.setHeader("access-control-allow-origin", "*");
+  // The browser asks first (a CORS preflight) before calls that carry non-simple headers.
+  if (request.method === "OPTIONS") {
+    response.writeHead(204, {
+      "access-control-allow-methods": "GET",
+      "access-control-allow-headers": request.headers["access-control-request-headers"] ?? "*",
+    });
+    return response.end();
+  }
   const [, kind, id] = new URL(request.url, "http://x").pathname.split("/");
   const found = kind === "hero" ? HEROES[id] : kind === "sidekick" ? SIDEKICKS[id] : undefined;
-  response.writeHead(found ? 200 : 404, {
-    "content-type": "application/json",
-    "access-control-allow-origin": "*",
-  });
+  response.writeHead(found ? 200 : 404, { "content-type": "application/json" });
   response.end(JSON.stringify(found ?? { error: "not found" }));
-}).listen(port, "127.0.0.1", () => console.log(`services on http://127.0.0.1:${port}`));
+});
+server.listen(Number(process.env.PORT ?? 8787), "127.0.0.1", () => {
+  console.log(`services on http://127.0.0.1:${server.address().port}`);
+});

@@ -7,6 +7,8 @@ export default {
   // restql-wasm finds its .wasm file next to its own module (new URL(..., import.meta.url));
   // pre-bundling would move the module away from the file.
   optimizeDeps: { exclude: ["restql-wasm"] },
-  // restql-wasm is linked from ../../pkg, whose react.js imports "react": use the app's copy.
+  // restql-wasm is linked from ../../pkg here (an installed package needs neither line): its
+  // react.js must use the app's React, and the dev server may serve files from that folder.
   resolve: { dedupe: ["react", "react-dom"] },
+  server: { fs: { allow: [".", "../../pkg"] } },
 };
