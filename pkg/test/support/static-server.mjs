@@ -13,16 +13,25 @@ const TYPES = {
   ".css": "text/css; charset=utf-8",
 };
 
-/** Starts the server; resolves to `{ url, close }`. */
-export async function serveStatic(root) {
+/**
+ * Starts the server; resolves to `{ url, close }`. `extra` maps paths to in-memory contents
+ * (e.g. a bundle built by the test) served before the files under `root`.
+ */
+export async function serveStatic(root, extra = {}) {
   const server = createServer(async (request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url, "http://x").pathname));
+    const asked = normalize(decodeURIComponent(new URL(request.url, "http://x").pathname));
+    const path = asked.endsWith("/") ? `${asked}index.html` : asked;
     if (path.includes("..")) {
       response.writeHead(403).end();
       return;
     }
+    if (Object.hasOwn(extra, path)) {
+      response.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
+      response.end(extra[path]);
+      return;
+    }
     try {
-      const body = await readFile(join(root, path.endsWith("/") ? `${path}index.html` : path));
+      const body = await readFile(join(root, path));
       response.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
       response.end(body);
     } catch {
