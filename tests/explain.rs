@@ -39,7 +39,7 @@ wave 0
   search = GET search http://shop/search?:q
     timeout 5000 ms
     single call (1 call)
-      #c9329d9f GET http://shop/search?q=tv
+      #6dd91610 GET http://shop/search?q=tv
 wave 1
   product = GET product http://shop/product/:id
     timeout 5000 ms
@@ -68,22 +68,22 @@ wave 0
   a = GET product http://shop/product/:id
     timeout 5000 ms, cache max-age=60
     multiplexed 3 (3 calls)
-      #1ebe61f7 GET http://shop/product/1 (shared)
-      #3032d918 GET http://shop/product/2 (shared)
-      #1ebe61f7 GET http://shop/product/1 (shared)
+      #e0670a3e GET http://shop/product/1 (shared)
+      #da558062 GET http://shop/product/2 (shared)
+      #e0670a3e GET http://shop/product/1 (shared)
   b = GET product http://shop/product/:id [hidden]
     timeout 5000 ms, cache max-age=60
     single call (1 call)
-      #3032d918 GET http://shop/product/2 (shared)
+      #da558062 GET http://shop/product/2 (shared)
 wave 1
   cart = GET cart http://shop/cart/:id [ignore-errors]
     timeout 5000 ms, cache max-age=60
     after a (depends-on)
     single call (1 call)
-      #4c96e068 GET http://shop/cart/9
+      #1bd1c9fc GET http://shop/cart/9
 dedupe
-  #1ebe61f7 one call for a[0], a[2]
-  #3032d918 one call for a[1], b
+  #da558062 one call for a[1], b
+  #e0670a3e one call for a[0], a[2]
 "
     );
 }
@@ -126,7 +126,7 @@ fn json_form_lists_waves_dependencies_and_calls() {
     assert_eq!(plan["statements"][1]["calls"], json!(null));
     assert_eq!(
         plan["statements"][0]["calls"],
-        json!({"key": "c9329d9f", "method": "GET", "url": "http://shop/search?q=tv", "body": null})
+        json!({"key": "6dd91610", "method": "GET", "url": "http://shop/search?q=tv", "body": null})
     );
 }
 

@@ -538,7 +538,7 @@ pub(crate) fn build_items(
     let shape = RequestShape {
         method: st.method,
         template: sp.template,
-        headers: request::with_content_type(headers),
+        headers: request::with_content_type(st.method, headers),
         json_strings_in_body: plan.options.json_strings_in_body,
         max_response_bytes: plan.options.max_response_bytes,
         debug: plan.options.debug,

@@ -167,10 +167,14 @@ pub(crate) fn missing_params_message(keys: &[&str]) -> String {
     text
 }
 
-/// A statement's headers with `Content-Type: application/json` added when absent (restQL sends
-/// it on every call).
-pub(crate) fn with_content_type(mut headers: Vec<(String, String)>) -> Rc<[(String, String)]> {
-    if header_value(&headers, "content-type").is_none() {
+/// A statement's headers, with `Content-Type: application/json` added when the method sends a
+/// body and the statement set none. restQL sends it on every call; on a GET it only makes
+/// browsers send a CORS preflight before each cross-origin call, doubling the round trips.
+pub(crate) fn with_content_type(
+    method: Method,
+    mut headers: Vec<(String, String)>,
+) -> Rc<[(String, String)]> {
+    if method.sends_body() && header_value(&headers, "content-type").is_none() {
         headers.push(("Content-Type".to_string(), "application/json".to_string()));
     }
     headers.into()
@@ -332,7 +336,7 @@ mod tests {
         let shape = RequestShape {
             method,
             template: &template,
-            headers: with_content_type(Vec::new()),
+            headers: with_content_type(method, Vec::new()),
             json_strings_in_body: true,
             max_response_bytes: 1024,
             debug: true,
