@@ -5,7 +5,7 @@
 
 pub(crate) mod shape;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 use futures::FutureExt;
@@ -242,7 +242,8 @@ async fn run_statements(
     let mut budget = plan.options.max_calls.saturating_sub(static_calls);
     // Sized for a typical fan-out so that growing (and rehashing keys) is rare.
     let expected_calls = static_calls.max(64).min(plan.options.max_calls);
-    let mut by_key: HashMap<DedupeKey, usize> = HashMap::with_capacity(expected_calls);
+    let mut by_key: FxHashMap<DedupeKey, usize> =
+        FxHashMap::with_capacity_and_hasher(expected_calls, Default::default());
     calls.reserve(expected_calls);
 
     loop {
