@@ -2,6 +2,7 @@
 // (one statement and ten) and `explain` (the ten-statement query planned over mappings).
 //
 //   node pkg/bench/parse-plan.mjs [--runs 20000]
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
 
@@ -12,20 +13,7 @@ const runs = Number(opt.runs);
 
 const ONE = "from product with id = $id only name, price";
 // The same ten statements as the native benchmark (benches/parse.rs).
-const TEN = `use timeout 3000
-use max-age 60
-
-from search with q = $q, page = 1, limit = 50 only ids, total
-from product with id = search.ids -> flatten only name, sku, images.url
-from price with sku = product.sku only value, currency
-from customer as me headers Authorization = $token with id = $customer
-from cart timeout 800 with id = me.cartId
-from shipping with zip = me.address.zip, items = cart.items.sku -> no-multiplex
-from reviews with product = product.sku, sort = "recent" only rating, text -> matches("^[a-z ]+$") ignore-errors
-from stock depends-on cart with skus = cart.items.sku -> json
-to events with $event -> as-body
-from recommendations in me.recommendations with user = me.id, filters = {kind: "tv", max: 20.5} hidden
-`;
+const TEN = readFileSync(new URL("../../benches/data/ten-statements.rql", import.meta.url), "utf8");
 const base = "http://services.test";
 const mappings = Object.fromEntries(
   ["search", "product", "price", "customer", "cart", "shipping", "reviews", "stock", "events", "recommendations"].map(

@@ -61,15 +61,20 @@ impl<'a> RequestKey<'a> {
             Some(body) => fnv(h, body.bytes()),
             None => fnv(h, [0u8]),
         };
-        let mut headers: u64 = 0;
-        for (n, v) in self.varying() {
-            let one = fnv(
-                fnv(FNV_OFFSET, n.bytes().map(|b| b.to_ascii_lowercase())),
-                v.bytes(),
-            );
-            headers = headers.wrapping_add(one);
-        }
-        fnv(h, headers.to_le_bytes())
+        fnv(h, self.headers_digest().to_le_bytes())
+    }
+
+    /// The varying headers, combined so that their order does not matter (names compared
+    /// case-insensitively).
+    fn headers_digest(&self) -> u64 {
+        self.varying()
+            .map(|(n, v)| {
+                fnv(
+                    fnv(FNV_OFFSET, n.bytes().map(|b| b.to_ascii_lowercase())),
+                    v.bytes(),
+                )
+            })
+            .fold(0u64, u64::wrapping_add)
     }
 
     /// A short, stable fingerprint for display.
@@ -107,15 +112,7 @@ impl std::hash::Hash for RequestKey<'_> {
             Some(body) => state.write(body.as_bytes()),
             None => state.write_u8(0),
         }
-        let mut headers: u64 = 0;
-        for (n, v) in self.varying() {
-            let one = fnv(
-                fnv(FNV_OFFSET, n.bytes().map(|b| b.to_ascii_lowercase())),
-                v.bytes(),
-            );
-            headers = headers.wrapping_add(one);
-        }
-        state.write_u64(headers);
+        state.write_u64(self.headers_digest());
     }
 }
 
