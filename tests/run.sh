@@ -18,7 +18,7 @@ step "clippy (host)"
 cargo clippy --all-targets --locked -- -D warnings
 
 step "clippy (wasm32)"
-cargo clippy --lib --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy --lib --test wasm_edge --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
@@ -28,13 +28,23 @@ cargo test --locked --all-targets
 cargo test --locked --doc
 
 step "system packages"
-if ! command -v chromium >/dev/null; then
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
 step "npm package: build"
 bash pkg/build.sh
+
+# wasm-bindgen-test-runner comes with the wasm-bindgen CLI that the build installed.
+step "wasm edge: Node"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --locked --target wasm32-unknown-unknown --test wasm_edge
+
+step "wasm edge: Chromium"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="$(command -v chromedriver)" \
+  cargo test --locked --target wasm32-unknown-unknown --test wasm_edge
 
 step "npm package: types"
 pkg/node_modules/.bin/tsc -p pkg/test/types/tsconfig.json

@@ -1,0 +1,168 @@
+//! The wasm edge in real JS engines (wasm-bindgen-test): Node by default, headless Chromium
+//! with `WASM_BINDGEN_USE_BROWSER=1`. The exports are called as Rust functions; `fetch` is a
+//! JS function, as the package passes it.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Function, Reflect};
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use restql::wasm::{client_free, client_new, client_run, explain_to_json, parse_to_json};
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A fetch written in JS: answers `{id, sidekick: id + 10}` for any `/:id`, with a
+/// Cache-Control header, and records each call in `globalThis[log]`.
+fn answering_fetch(log: &str) -> Function {
+    Function::new_with_args(
+        "url, init",
+        &format!(
+            r#"(globalThis["{log}"] ||= []).push(init.method + " " + url);
+               const id = Number(url.split("/").pop());
+               const body = new TextEncoder().encode(JSON.stringify({{ id, sidekick: id + 10 }}));
+               return Promise.resolve({{
+                 status: 200,
+                 headers: [["cache-control", "max-age=9"]],
+                 arrayBuffer: () => Promise.resolve(body.buffer),
+               }});"#
+        ),
+    )
+}
+
+/// A fetch that never answers unless its signal aborts; then it notes `globalThis[flag]`.
+fn hanging_fetch(flag: &str) -> Function {
+    Function::new_with_args(
+        "url, init",
+        &format!(
+            r#"return new Promise((resolve, reject) => {{
+                 init.signal.addEventListener("abort", () => {{
+                   globalThis["{flag}"] = true;
+                   reject(new DOMException("aborted", "AbortError"));
+                 }});
+               }});"#
+        ),
+    )
+}
+
+fn global(name: &str) -> JsValue {
+    Reflect::get(&js_sys::global(), &name.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+#[wasm_bindgen_test]
+fn parse_returns_the_canonical_json() {
+    let text = parse_to_json("from hero as h with id = $id").expect("parses");
+    let query = json(&text);
+    assert_eq!(query["statements"][0]["alias"], "h");
+    assert_eq!(
+        query["statements"][0]["with"]["params"][0]["value"]["var"],
+        "id"
+    );
+}
+
+#[wasm_bindgen_test]
+fn errors_cross_as_a_report_with_positions() {
+    let thrown = parse_to_json("from hero\nfrom villain with id = ,").expect_err("a syntax error");
+    let report = json(&thrown.as_string().expect("the report is text"));
+    assert_eq!(report["error"]["code"], "syntax");
+    assert_eq!(report["error"]["line"], 2);
+    assert_eq!(report["error"]["column"], 24);
+    assert_eq!(report["errors"].as_array().map(Vec::len), Some(1));
+}
+
+#[wasm_bindgen_test]
+fn explain_returns_the_plan_with_its_text() {
+    let plan = explain_to_json(
+        "from hero with id = 1",
+        r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#,
+    )
+    .expect("plans");
+    let plan = json(&plan);
+    assert!(
+        plan["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("GET http://h.test/hero/1"))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_run_calls_fetch_once_per_distinct_request() {
+    let client =
+        client_new(r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#).expect("a client");
+    let run = client_run(
+        client,
+        "from hero with id = [1, 2, 1]\nfrom hero as side with id = hero.sidekick".into(),
+        "{}",
+        answering_fetch("__restql_calls"),
+        JsValue::UNDEFINED,
+    );
+    let out = JsFuture::from(run).await.expect("resolves");
+    client_free(client);
+    let out = json(&out.as_string().expect("JSON text"));
+    assert_eq!(out["status"], 200);
+    assert_eq!(out["headers"]["cache-control"], "max-age=9");
+    assert_eq!(
+        out["body"]["side"]["result"],
+        serde_json::json!([{"id": 11, "sidekick": 21}, {"id": 12, "sidekick": 22}, {"id": 11, "sidekick": 21}])
+    );
+    assert_eq!(out["stats"]["calls"], 4);
+    assert_eq!(out["stats"]["deduped"], 2);
+    let calls: Vec<String> = js_sys::Array::from(&global("__restql_calls"))
+        .iter()
+        .filter_map(|c| c.as_string())
+        .collect();
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    assert!(calls.contains(&"GET http://h.test/hero/12".to_string()));
+}
+
+#[wasm_bindgen_test]
+async fn a_statement_timeout_answers_408_and_aborts_the_fetch() {
+    let client = client_new(r#"{"mappings": {"slow": "http://s.test/slow/:id"}, "timeoutMs": 30}"#)
+        .expect("a client");
+    let run = client_run(
+        client,
+        "from slow with id = 1".into(),
+        "{}",
+        hanging_fetch("__restql_timeout_aborted"),
+        JsValue::UNDEFINED,
+    );
+    let out = JsFuture::from(run).await.expect("resolves");
+    client_free(client);
+    let out = json(&out.as_string().expect("JSON text"));
+    assert_eq!(out["status"], 408);
+    assert_eq!(out["body"]["slow"]["details"]["status"], 408);
+    assert_eq!(global("__restql_timeout_aborted"), JsValue::TRUE);
+}
+
+#[wasm_bindgen_test]
+async fn an_aborted_signal_rejects_the_run_and_aborts_its_calls() {
+    let client =
+        client_new(r#"{"mappings": {"slow": "http://s.test/slow/:id"}}"#).expect("a client");
+    let controller = Function::new_no_args("return new AbortController()")
+        .call0(&JsValue::UNDEFINED)
+        .expect("an AbortController");
+    let signal = Reflect::get(&controller, &"signal".into()).expect("its signal");
+    let run = client_run(
+        client,
+        "from slow with id = 2".into(),
+        "{}",
+        hanging_fetch("__restql_signal_aborted"),
+        signal,
+    );
+    let abort: Function = Reflect::get(&controller, &"abort".into())
+        .expect("abort")
+        .into();
+    abort.call0(&controller).expect("aborts");
+    let reason = JsFuture::from(run).await.expect_err("rejects");
+    client_free(client);
+    assert_eq!(
+        Reflect::get(&reason, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string()),
+        Some("AbortError".to_string())
+    );
+    assert_eq!(global("__restql_signal_aborted"), JsValue::TRUE);
+}
