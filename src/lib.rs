@@ -78,17 +78,31 @@ pub async fn run(
     transport: &dyn Transport,
     clock: &dyn Clock,
 ) -> Outcome {
-    let query = match check(text) {
-        Ok(q) => q,
-        Err(errors) => return first_error(errors),
-    };
-    match plan(&query, text, mappings, inputs, options) {
+    match check(text) {
+        Ok(query) => run_checked(&query, text, mappings, inputs, options, transport, clock).await,
+        Err(errors) => first_error(errors),
+    }
+}
+
+/// [`run`] for a query already parsed and validated from `text` (a caller that caches parsed
+/// queries by text, as restQL does, skips the parser).
+pub async fn run_checked(
+    query: &Query,
+    text: &str,
+    mappings: &Mappings,
+    inputs: &Inputs,
+    options: &Options,
+    transport: &dyn Transport,
+    clock: &dyn Clock,
+) -> Outcome {
+    match plan(query, text, mappings, inputs, options) {
         Ok(plan) => execute(&plan, transport, clock).await,
         Err(errors) => first_error(errors),
     }
 }
 
-fn first_error(errors: Errors) -> Outcome {
+/// The outcome of a query rejected before any call: its first error.
+pub fn first_error(errors: Errors) -> Outcome {
     match errors.0.into_iter().next() {
         Some(e) => error_outcome(e),
         None => Outcome {

@@ -9,6 +9,7 @@
 //! (Hermes, for React Native, has no `class` syntax).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures::future::{Either, LocalBoxFuture, select};
@@ -18,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::http::{Clock, Request, Response, Transport, TransportError};
-use crate::{Errors, Inputs, Mappings, Options};
+use crate::{Errors, Inputs, Mappings, Options, Query};
 
 /// Parse and validate; the canonical JSON of the query, or throws the errors' JSON.
 #[wasm_bindgen(js_name = parse)]
@@ -95,7 +96,12 @@ pub fn client_run(
         options.debug = debug;
         let transport = FetchTransport { fetch };
         let clock = JsClock;
-        let run = crate::run(
+        let query = match config.checked(&text) {
+            Ok(query) => query,
+            Err(errors) => return Ok(outcome_to_js(&crate::first_error(errors))),
+        };
+        let run = crate::run_checked(
+            &query,
             &text,
             &config.mappings,
             &inputs,
@@ -114,45 +120,71 @@ pub fn client_run(
                 }
             }
         };
-        let headers: Map<String, Json> = outcome
-            .cache_control
-            .iter()
-            .map(|cc| ("cache-control".to_string(), Json::String(cc.clone())))
-            .chain(
-                outcome
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (n.to_ascii_lowercase(), Json::String(v.clone()))),
-            )
-            .collect();
-        let stats = outcome.stats;
-        let result = json!({
-            "status": outcome.status,
-            "headers": headers,
-            "body": outcome.body,
-            "stats": {
-                "calls": stats.calls,
-                "deduped": stats.deduped,
-                "batched": stats.batched,
-                "cacheHits": stats.cache_hits,
-                "durationMs": stats.duration_ms,
-            },
-            "error": outcome.error,
-        });
-        Ok(JsValue::from_str(&result.to_string()))
+        Ok(outcome_to_js(&outcome))
     })
+}
+
+/// `{status, headers, body, stats, error}` as JSON text.
+fn outcome_to_js(outcome: &crate::Outcome) -> JsValue {
+    let headers: Map<String, Json> = outcome
+        .cache_control
+        .iter()
+        .map(|cc| ("cache-control".to_string(), Json::String(cc.clone())))
+        .chain(
+            outcome
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), Json::String(v.clone()))),
+        )
+        .collect();
+    let stats = outcome.stats;
+    let result = json!({
+        "status": outcome.status,
+        "headers": headers,
+        "body": outcome.body,
+        "stats": {
+            "calls": stats.calls,
+            "deduped": stats.deduped,
+            "batched": stats.batched,
+            "cacheHits": stats.cache_hits,
+            "durationMs": stats.duration_ms,
+        },
+        "error": outcome.error,
+    });
+    JsValue::from_str(&result.to_string())
 }
 
 thread_local! {
     static CLIENTS: RefCell<Vec<Option<Rc<ClientConfig>>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// What a client keeps between runs: mappings parsed once, limits and defaults.
+/// What a client keeps between runs: mappings parsed once, limits and defaults, and the
+/// queries it has parsed and validated, by text (restQL caches parsed queries too).
 #[derive(Debug)]
 struct ClientConfig {
     mappings: Mappings,
     options: Options,
     variables: Map<String, Json>,
+    checked: RefCell<HashMap<String, Rc<Query>>>,
+}
+
+/// Distinct query texts a client keeps parsed; past it the cache starts over.
+const CHECKED_QUERIES: usize = 100;
+
+impl ClientConfig {
+    /// The parsed and validated query of `text`, from the cache when it was seen before.
+    fn checked(&self, text: &str) -> Result<Rc<Query>, Errors> {
+        if let Some(query) = self.checked.borrow().get(text) {
+            return Ok(Rc::clone(query));
+        }
+        let query = Rc::new(crate::check(text)?);
+        let mut cache = self.checked.borrow_mut();
+        if cache.len() >= CHECKED_QUERIES {
+            cache.clear();
+        }
+        cache.insert(text.to_string(), Rc::clone(&query));
+        Ok(query)
+    }
 }
 
 impl ClientConfig {
@@ -187,6 +219,7 @@ impl ClientConfig {
             mappings,
             options,
             variables,
+            checked: RefCell::new(HashMap::new()),
         })
     }
 }

@@ -166,3 +166,44 @@ async fn an_aborted_signal_rejects_the_run_and_aborts_its_calls() {
     );
     assert_eq!(global("__restql_signal_aborted"), JsValue::TRUE);
 }
+
+#[wasm_bindgen_test]
+async fn a_client_reuses_parsed_queries_by_text_and_never_caches_errors() {
+    let client =
+        client_new(r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#).expect("a client");
+    let run = |text: &str| {
+        JsFuture::from(client_run(
+            client,
+            text.into(),
+            "{}",
+            answering_fetch("__restql_cache_calls"),
+            JsValue::UNDEFINED,
+        ))
+    };
+    for (text, id) in [
+        ("from hero with id = 1", 1),
+        ("from hero with id = 2", 2),
+        ("from hero with id = 1", 1),
+    ] {
+        let out = json(
+            &run(text)
+                .await
+                .expect("resolves")
+                .as_string()
+                .expect("text"),
+        );
+        assert_eq!(out["body"]["hero"]["result"]["id"], id, "{text}");
+    }
+    for _ in 0..2 {
+        let out = json(
+            &run("from hero with")
+                .await
+                .expect("resolves")
+                .as_string()
+                .expect("text"),
+        );
+        assert_eq!(out["error"]["code"], "syntax");
+        assert_eq!(out["status"], 400);
+    }
+    client_free(client);
+}
