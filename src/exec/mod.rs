@@ -3,6 +3,7 @@
 //! statement timeout and the whole run races the query deadline. Every statement ends with a
 //! status.
 
+mod chain;
 pub(crate) mod shape;
 
 use rustc_hash::FxHashMap;
@@ -462,7 +463,11 @@ fn chain_in_answer(answer: &Answer, path: &[String]) -> Val {
     if !answer.success() {
         return Val::Failed;
     }
-    let from_body = answer.json().map_or(Val::Missing, |j| walk(&j, path));
+    let from_body = match &answer.body {
+        Body::Json(j) => walk(j, path),
+        Body::Raw(text) => chain::value_at(text, path),
+        Body::Empty | Body::Text(_) => Val::Missing,
+    };
     if from_body != Val::Missing {
         return from_body;
     }

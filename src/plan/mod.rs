@@ -302,13 +302,9 @@ pub fn plan<'q>(
         return Err(Errors(errors));
     }
 
-    // Bodies that other statements chain from or aggregate into are parsed too.
+    // Bodies that other statements aggregate into are parsed too. Chains read the answer
+    // text without parsing it.
     for i in 0..statements.len() {
-        for d in statements[i].dependencies.clone() {
-            if d.kind != DependencyKind::DependsOn {
-                statements[d.target].parse_body = true;
-            }
-        }
         if let Some(target) = statements[i]
             .statement
             .in_target
@@ -543,16 +539,15 @@ pub(crate) fn build_items(
         max_response_bytes: plan.options.max_response_bytes,
         debug: plan.options.debug,
     };
-    let tree = multiplex(params, budget)?;
-    Some(tree.map(&mut |leaf| {
+    multiplex(params, budget, &mut |leaf| {
         let (params, body) = if has_body {
             let (body, params) = leaf
                 .split_last()
-                .map_or((None, &leaf[..]), |(b, p)| (Some(b), p));
+                .map_or((None, leaf), |(b, p)| (Some(b), p));
             (params, body)
         } else {
-            (&leaf[..], None)
+            (leaf, None)
         };
         build_item(&shape, params, body)
-    }))
+    })
 }

@@ -35,6 +35,19 @@ impl Val {
         }
     }
 
+    /// [`Val::from_json`] for a value the caller no longer needs: nothing is copied.
+    pub(crate) fn from_owned_json(json: Json) -> Val {
+        match json {
+            Json::Array(items) => Val::List(items.into_iter().map(Val::from_owned_json).collect()),
+            Json::Object(map) => Val::Object(
+                map.into_iter()
+                    .map(|(k, v)| (k, Val::from_owned_json(v)))
+                    .collect(),
+            ),
+            other => Val::Scalar(other),
+        }
+    }
+
     pub(crate) fn contains_failed(&self) -> bool {
         match self {
             Val::Failed => true,
@@ -334,15 +347,16 @@ impl<T> Tree<T> {
 /// Expand list params into calls: all lists (top-level or inside objects, in params that
 /// multiplex) are zipped to the shortest, and each produced set is expanded again, so nested
 /// lists give nested groups. An empty list gives an empty group: no call (restQL hangs).
-/// `None` when the expansion would exceed `budget` calls.
-pub(crate) fn multiplex(params: Vec<ParamVal>, budget: &mut usize) -> Option<Tree<Vec<ParamVal>>> {
-    let mut lengths = Vec::new();
-    for p in params.iter().filter(|p| p.multiplex) {
-        list_lengths(&p.val, &mut lengths);
-    }
-    let Some(&k) = lengths.iter().min() else {
+/// `item` turns each produced set of params into a leaf. `None` when the expansion would
+/// exceed `budget` calls.
+pub(crate) fn multiplex<T>(
+    params: Vec<ParamVal>,
+    budget: &mut usize,
+    item: &mut impl FnMut(&[ParamVal]) -> T,
+) -> Option<Tree<T>> {
+    let Some(k) = shortest_list(&params) else {
         *budget = budget.checked_sub(1)?;
-        return Some(Tree::Leaf(params));
+        return Some(Tree::Leaf(item(&params)));
     };
     if k > *budget {
         return None;
@@ -360,37 +374,52 @@ pub(crate) fn multiplex(params: Vec<ParamVal>, budget: &mut usize) -> Option<Tre
         templates.push(p);
     }
     let mut items = Vec::with_capacity(k);
+    // One buffer serves every item that needs no further expansion (the common case).
+    let mut picked: Vec<ParamVal> = Vec::with_capacity(templates.len());
     for _ in 0..k {
-        let picked = templates
-            .iter()
-            .zip(columns.iter_mut())
-            .map(|(p, column)| {
-                if p.multiplex {
-                    ParamVal {
-                        key: p.key.clone(),
-                        val: column.next().unwrap_or(Val::Missing),
-                        multiplex: p.multiplex,
-                        explode: p.explode,
-                        as_body: p.as_body,
-                        as_query: p.as_query,
-                        encoded: p.encoded,
-                    }
-                } else {
-                    p.clone()
+        picked.clear();
+        picked.extend(templates.iter().zip(columns.iter_mut()).map(|(p, column)| {
+            if p.multiplex {
+                ParamVal {
+                    key: p.key.clone(),
+                    val: column.next().unwrap_or(Val::Missing),
+                    multiplex: p.multiplex,
+                    explode: p.explode,
+                    as_body: p.as_body,
+                    as_query: p.as_query,
+                    encoded: p.encoded,
                 }
-            })
-            .collect();
-        items.push(multiplex(picked, budget)?);
+            } else {
+                p.clone()
+            }
+        }));
+        if shortest_list(&picked).is_none() {
+            *budget = budget.checked_sub(1)?;
+            items.push(Tree::Leaf(item(&picked)));
+        } else {
+            let nested = std::mem::replace(&mut picked, Vec::with_capacity(templates.len()));
+            items.push(multiplex(nested, budget, item)?);
+        }
     }
     Some(Tree::Group(items))
 }
 
-fn list_lengths(v: &Val, out: &mut Vec<usize>) {
-    match v {
-        Val::List(items) => out.push(items.len()),
-        Val::Object(entries) => entries.iter().for_each(|(_, v)| list_lengths(v, out)),
-        _ => {}
+/// The length of the shortest list in the params that multiplex; `None` when there is none.
+fn shortest_list(params: &[ParamVal]) -> Option<usize> {
+    fn visit(v: &Val, shortest: &mut Option<usize>) {
+        match v {
+            Val::List(items) => {
+                *shortest = Some(shortest.map_or(items.len(), |s| s.min(items.len())))
+            }
+            Val::Object(entries) => entries.iter().for_each(|(_, v)| visit(v, shortest)),
+            _ => {}
+        }
     }
+    let mut shortest = None;
+    for p in params.iter().filter(|p| p.multiplex) {
+        visit(&p.val, &mut shortest);
+    }
+    shortest
 }
 
 /// The k items of a multiplexing value: element j of every list in it (lists are at least k
@@ -425,7 +454,7 @@ mod tests {
     }
 
     fn multiplex(params: Vec<ParamVal>) -> Tree<Vec<ParamVal>> {
-        super::multiplex(params, &mut 100).unwrap_or(Tree::Group(vec![]))
+        super::multiplex(params, &mut 100, &mut |ps| ps.to_vec()).unwrap_or(Tree::Group(vec![]))
     }
 
     fn shape(t: &Tree<Vec<ParamVal>>) -> Json {
@@ -475,8 +504,8 @@ mod tests {
     #[test]
     fn expansion_stops_at_the_budget() {
         let params = vec![param("id", json!([1, 2, 3]))];
-        assert!(super::multiplex(params.clone(), &mut 2).is_none());
-        assert!(super::multiplex(params, &mut 3).is_some());
+        assert!(super::multiplex(params.clone(), &mut 2, &mut |_| ()).is_none());
+        assert!(super::multiplex(params, &mut 3, &mut |_| ()).is_some());
     }
 
     #[test]
