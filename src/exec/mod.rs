@@ -13,6 +13,7 @@ use futures::FutureExt;
 use futures::future::{Either, select};
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value as Json;
+use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorCode, Phase};
 use crate::http::{Clock, Response, Transport, TransportError, header_value};
@@ -39,9 +40,9 @@ pub(crate) struct Answer {
 pub(crate) enum Body {
     Empty,
     Json(Json),
-    /// Valid JSON text nobody needed parsed (no chain, filter or `in` reads it): written into
-    /// the response as it came.
-    Raw(String),
+    /// Valid JSON text nobody needed parsed (no filter or `in` reads it): written into the
+    /// response as it came; chains read it as text.
+    Raw(Box<RawValue>),
     /// Not JSON: reported as a JSON string, filtered by nothing, chained from by nothing.
     Text(String),
 }
@@ -88,12 +89,13 @@ impl Answer {
                 Err(_) => Body::Text(String::from_utf8_lossy(&response.body).into_owned()),
             }
         } else {
-            // Checked, not built: no allocation for a body only passed through.
-            let valid = serde_json::from_slice::<serde::de::IgnoredAny>(&response.body).is_ok();
-            match String::from_utf8(response.body) {
-                Ok(text) if valid => Body::Raw(text),
-                Ok(text) => Body::Text(text),
-                Err(e) => Body::Text(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            // Checked once, not built: written out and chained from as text.
+            match serde_json::from_slice::<Box<RawValue>>(&response.body) {
+                Ok(raw) => Body::Raw(raw),
+                Err(_) => match String::from_utf8(response.body) {
+                    Ok(text) => Body::Text(text),
+                    Err(e) => Body::Text(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                },
             }
         };
         Answer {
@@ -112,7 +114,7 @@ impl Answer {
     pub(crate) fn json(&self) -> Option<std::borrow::Cow<'_, Json>> {
         match &self.body {
             Body::Json(j) => Some(std::borrow::Cow::Borrowed(j)),
-            Body::Raw(text) => serde_json::from_str(text).ok().map(std::borrow::Cow::Owned),
+            Body::Raw(raw) => serde_json::from_str(raw.get()).ok().map(std::borrow::Cow::Owned),
             Body::Empty | Body::Text(_) => None,
         }
     }
@@ -465,7 +467,7 @@ fn chain_in_answer(answer: &Answer, path: &[String]) -> Val {
     }
     let from_body = match &answer.body {
         Body::Json(j) => walk(j, path),
-        Body::Raw(text) => chain::value_at(text, path),
+        Body::Raw(raw) => chain::value_at(raw.get(), path),
         Body::Empty | Body::Text(_) => Val::Missing,
     };
     if from_body != Val::Missing {

@@ -4,7 +4,6 @@
 use std::rc::Rc;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json, json};
 
 use crate::error::{Error, ErrorCode, Phase};
@@ -470,10 +469,7 @@ impl Serialize for ResultItem {
             ResultItem::Owned(j) => j.serialize(s),
             ResultItem::Shared(a) => match &a.body {
                 Body::Json(j) => j.serialize(s),
-                Body::Raw(text) => match serde_json::from_str::<&RawValue>(text) {
-                    Ok(raw) => raw.serialize(s),
-                    Err(_) => s.serialize_str(text),
-                },
+                Body::Raw(raw) => raw.serialize(s),
                 Body::Text(t) => s.serialize_str(t),
                 Body::Empty => s.serialize_unit(),
             },
