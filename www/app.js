@@ -152,8 +152,8 @@ function check() {
     parse(text);
     if (variables && mappings) state.plan = explain(text, { mappings, variables });
   } catch (error) {
-    if (error.name !== "RestqlError") throw error;
-    state.problem = error;
+    // A RestqlError has a position; anything else (a malformed mapping object) only a message.
+    state.problem = error.name === "RestqlError" ? error : { code: error.name, message: error.message };
   }
   showProblem(state.problem);
   state.graph = drawGraph($("graph"), state.plan);
@@ -173,7 +173,7 @@ function showProblem(error) {
   }
   box.hidden = false;
   $("problem-code").textContent = error.code;
-  $("problem-where").textContent = `line ${error.line}, column ${error.column}`;
+  $("problem-where").textContent = error.line ? `line ${error.line}, column ${error.column}` : "the mappings";
   $("problem-message").textContent = error.message;
   $("problem-snippet").textContent = error.snippet ?? "";
   box.dataset.line = String(error.line);

@@ -20,7 +20,7 @@ export function lineNumbers(textarea, gutter) {
  * it when there is no error.
  */
 export function placeMarker(textarea, marker, error) {
-  if (!error) {
+  if (!error?.line) {
     marker.hidden = true;
     return;
   }

@@ -30,6 +30,7 @@ export function recordingFetch(calls, origin) {
       const bytes = NO_BODY.has(response.status) ? null : await response.arrayBuffer();
       call.end = performance.now() - origin;
       call.status = response.status;
+      if (fromBrowserCache(call.url)) call.cached = "browser";
       return new Response(bytes, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
       call.end = performance.now() - origin;
@@ -37,6 +38,19 @@ export function recordingFetch(calls, origin) {
       throw error;
     }
   };
+}
+
+// Resource Timing keeps 250 entries by default; a run may make up to 1000 calls.
+performance.setResourceTimingBufferSize?.(4000);
+
+/**
+ * Whether the browser's HTTP cache answered the last request for `url`: nothing was
+ * transferred, yet there is a body (needs `Timing-Allow-Origin` from another origin).
+ */
+function fromBrowserCache(url) {
+  const entries = performance.getEntriesByName?.(url, "resource") ?? [];
+  const last = entries[entries.length - 1];
+  return Boolean(last && last.transferSize === 0 && last.decodedBodySize > 0);
 }
 
 /** Runs ad-hoc queries in this realm (one client per mappings text) and saved ones on the server. */
@@ -73,6 +87,7 @@ export function createRunner() {
       const c = await clientFor(mappings);
       // Time starts once the client is ready: a new client's set-up is not part of the run.
       origin = performance.now();
+      performance.clearResourceTimings?.();
       current.fetch = recordingFetch(calls, origin);
       const result = await c.run(query, { variables, debug: true, signal: controller.signal });
       if (result.error) result.error = plainError(result.error);

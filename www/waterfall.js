@@ -4,7 +4,8 @@
 /**
  * The run's calls as trace entries `{ statement, item, method, url, start, end, status, served }`
  * (`served`: sent, deduped, joined, batched or cached). A `trace` reported by the client is
- * used as it is; without one, the calls the page's fetch observed stand in for it.
+ * used as it is; without one, the calls the page's fetch observed stand in for it (there,
+ * `cached` means the browser's HTTP cache answered).
  */
 export function traceOf(result, observed, plan, mappings) {
   if (Array.isArray(result?.trace)) {
@@ -49,7 +50,7 @@ export function observedTrace(calls, body, plan, mappings = {}) {
       start: call.start,
       end: call.end ?? call.start,
       status,
-      served: isBatchUrl(call.url, mappings) ? "batched" : "sent",
+      served: call.cached ? "cached" : isBatchUrl(call.url, mappings) ? "batched" : "sent",
     };
     if (aborted) entry.timedOut = true;
     trace.push(entry);
