@@ -186,10 +186,19 @@ export function drawWaterfall(container, trace, plan) {
 export function legend() {
   const box = document.createElement("div");
   box.className = "wf-legend";
-  for (const outcome of ["ok", "deduped", "batched", "cached", "failed", "timeout"]) {
+  const meaning = {
+    ok: "sent and answered (2xx, 3xx)",
+    deduped: "served by an identical call of the same run",
+    batched: "sent to a batch endpoint",
+    cached: "answered by a cache: restql's, or the browser's HTTP cache",
+    failed: "answered 4xx or 5xx, or the connection failed",
+    timeout: "aborted by its statement's timeout (408)",
+  };
+  for (const [outcome, title] of Object.entries(meaning)) {
     const key = document.createElement("span");
     key.className = `wf-key ${outcome}`;
     key.textContent = outcome;
+    key.title = title;
     box.append(key);
   }
   return box;
