@@ -38,7 +38,7 @@ export const SAVED_QUERIES = {
       "from search with q = $q, limit = 6 only ids, total\nfrom product with id = search.ids only id, name, sku\nfrom price with sku = product.sku only amount",
     ],
     "customer-cart": [
-      "from customer with id = $customer only name, tier, zip\nfrom cart with id = customer.cartId only items\nfrom product with id = cart.items.productId only name\nfrom shipping timeout 800 with zip = customer.zip, sku = cart.items.sku ignore-errors",
+      "from customer with id = $customer only name, tier, zip\nfrom cart with id = customer.cartId only items\nfrom product with id = cart.items.productId only name\nfrom shipping timeout 2000 with zip = customer.zip, sku = cart.items.sku ignore-errors",
     ],
   },
 };
