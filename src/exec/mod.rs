@@ -114,7 +114,9 @@ impl Answer {
     pub(crate) fn json(&self) -> Option<std::borrow::Cow<'_, Json>> {
         match &self.body {
             Body::Json(j) => Some(std::borrow::Cow::Borrowed(j)),
-            Body::Raw(raw) => serde_json::from_str(raw.get()).ok().map(std::borrow::Cow::Owned),
+            Body::Raw(raw) => serde_json::from_str(raw.get())
+                .ok()
+                .map(std::borrow::Cow::Owned),
             Body::Empty | Body::Text(_) => None,
         }
     }
