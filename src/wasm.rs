@@ -15,6 +15,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use rustc_hash::FxHashMap;
+
 use futures::future::{Either, LocalBoxFuture, select};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use serde_json::{Map, Value as Json, json};
@@ -273,10 +275,11 @@ fn message_to_js(code: &str, message: &str) -> JsValue {
 // ---- the fetch transport ---------------------------------------------------------------------
 
 #[wasm_bindgen(inline_js = r#"
-// One promise per call: fetch, the Content-Length check and the body, with the response's
-// headers flattened to [name, value, ...]. Resolves to [status, headers, bytes], bytes null
-// when the declared length is past the limit (the body is then never read).
-export function restqlSend(fetch, url, method, headers, body, controller, limit) {
+// One promise chain per call: fetch, the Content-Length check and the body, with the
+// response's headers flattened to [name, value, ...]. Ends in settled(id, [status, headers,
+// bytes], true), bytes null when the declared length is past the limit (the body is then
+// never read), or settled(id, error, false).
+export function restqlSend(fetch, url, method, headers, body, controller, limit, id, settled) {
   const init = { method, headers: [] };
   for (let i = 0; i < headers.length; i += 2) init.headers.push([headers[i], headers[i + 1]]);
   if (body !== undefined) init.body = body;
@@ -302,7 +305,7 @@ export function restqlSend(fetch, url, method, headers, body, controller, limit)
       flat,
       new Uint8Array(buffer),
     ]);
-  });
+  }).then((answer) => settled(id, answer, true), (error) => settled(id, error, false));
 }
 "#)]
 extern "C" {
@@ -315,7 +318,9 @@ extern "C" {
         body: Option<String>,
         controller: Option<AbortController>,
         limit: f64,
-    ) -> Promise;
+        id: u32,
+        settled: &Function,
+    );
 }
 
 #[wasm_bindgen]
@@ -360,16 +365,21 @@ impl Transport for FetchTransport {
                 headers.push(&value.into());
             }
             let limit = request.max_response_bytes;
-            let promise = send_request(
-                &self.fetch,
-                &request.url,
-                request.method,
-                &headers,
-                request.body.clone(),
-                controller,
-                limit as f64,
-            );
-            let answer = JsFuture::from(promise).await;
+            let call = PendingCall::start();
+            ON_SETTLED.with(|settled| {
+                send_request(
+                    &self.fetch,
+                    &request.url,
+                    request.method,
+                    &headers,
+                    request.body.clone(),
+                    controller,
+                    limit as f64,
+                    call.id,
+                    settled.as_ref().unchecked_ref(),
+                )
+            });
+            let answer = call.await;
             guard.0 = None; // settled: nothing to abort
             let answer: Array = answer
                 .map_err(|e| TransportError::Connection(js_text(&e)))?
@@ -396,6 +406,85 @@ impl Transport for FetchTransport {
                 body: bytes.to_vec(),
             })
         })
+    }
+}
+
+thread_local! {
+    /// Calls sent and not yet taken by their future, by number.
+    static CALLS: RefCell<Calls> = RefCell::new(Calls::default());
+    /// The one callback every call settles through (no closure per call).
+    static ON_SETTLED: Closure<dyn FnMut(u32, JsValue, bool)> = Closure::new(on_settled);
+}
+
+#[derive(Default)]
+struct Calls {
+    next: u32,
+    pending: FxHashMap<u32, CallState>,
+}
+
+enum CallState {
+    Waiting(Option<Waker>),
+    Settled(Result<JsValue, JsValue>),
+}
+
+fn on_settled(id: u32, value: JsValue, ok: bool) {
+    let waker = CALLS.with(|calls| {
+        let mut calls = calls.borrow_mut();
+        // A call whose future was dropped (timed out, aborted) is no longer here.
+        let state = calls.pending.get_mut(&id)?;
+        let result = if ok { Ok(value) } else { Err(value) };
+        match std::mem::replace(state, CallState::Settled(result)) {
+            CallState::Waiting(waker) => waker,
+            CallState::Settled(_) => None,
+        }
+    });
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}
+
+/// The future of one call's JS promise chain; dropping it forgets the call.
+struct PendingCall {
+    id: u32,
+}
+
+impl PendingCall {
+    fn start() -> PendingCall {
+        CALLS.with(|calls| {
+            let mut calls = calls.borrow_mut();
+            calls.next = calls.next.wrapping_add(1);
+            let id = calls.next;
+            calls.pending.insert(id, CallState::Waiting(None));
+            PendingCall { id }
+        })
+    }
+}
+
+impl Future for PendingCall {
+    type Output = Result<JsValue, JsValue>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        CALLS.with(|calls| {
+            let mut calls = calls.borrow_mut();
+            match calls.pending.get_mut(&self.id) {
+                Some(CallState::Waiting(waker)) => {
+                    *waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+                Some(CallState::Settled(_)) => match calls.pending.remove(&self.id) {
+                    Some(CallState::Settled(result)) => Poll::Ready(result),
+                    _ => Poll::Pending,
+                },
+                // Never: the entry lives as long as this future.
+                None => Poll::Ready(Err(JsValue::from_str("call lost"))),
+            }
+        })
+    }
+}
+
+impl Drop for PendingCall {
+    fn drop(&mut self) {
+        let _ = CALLS.try_with(|calls| calls.borrow_mut().pending.remove(&self.id));
     }
 }
 
@@ -448,20 +537,25 @@ struct Timers {
 }
 
 impl Timers {
-    /// Sets the timer for the earliest deadline unless it already is; clears it when nothing waits.
+    /// Makes sure the timer fires by the earliest deadline, and clears it when nothing waits.
+    /// A timer set earlier than needed is kept (it wakes nothing and is set again): a run
+    /// whose calls end in turn then sets one timer, not one per call.
     fn arm(&mut self, now: u64) {
-        let earliest = self.waiting.keys().next().map(|&(deadline, _)| deadline);
-        if self.armed.as_ref().map(|(at, _)| *at) == earliest {
+        let Some(&(earliest, _)) = self.waiting.keys().next() else {
+            if let Some((_, timer)) = self.armed.take() {
+                clear_timeout(&timer);
+            }
+            return;
+        };
+        if self.armed.as_ref().is_some_and(|(at, _)| *at <= earliest) {
             return;
         }
         if let Some((_, timer)) = self.armed.take() {
             clear_timeout(&timer);
         }
-        if let Some(at) = earliest {
-            let delay = at.saturating_sub(now) as f64;
-            let timer = ON_TIMER.with(|f| set_timeout(f.as_ref().unchecked_ref(), delay));
-            self.armed = Some((at, timer));
-        }
+        let delay = earliest.saturating_sub(now) as f64;
+        let timer = ON_TIMER.with(|f| set_timeout(f.as_ref().unchecked_ref(), delay));
+        self.armed = Some((earliest, timer));
     }
 }
 
