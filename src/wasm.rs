@@ -279,11 +279,30 @@ fn message_to_js(code: &str, message: &str) -> JsValue {
 // response's headers flattened to [name, value, ...]. Ends in settled(id, [status, headers,
 // bytes], true), bytes null when the declared length is past the limit (the body is then
 // never read), or settled(id, error, false).
-export function restqlSend(fetch, url, method, headers, body, controller, limit, id, settled) {
-  const init = { method, headers: [] };
+//
+// A call's AbortController is made when its fetch reads `init.signal` (an own, enumerable
+// getter, so spreading `init` keeps it): fetch functions that never look at the signal, such
+// as in-memory ones, cost no controller. Runtimes without AbortController get no signal.
+const controllers = new Map();
+const ABANDONED = {};
+
+export function restqlSend(fetch, url, method, headers, body, limit, id, settled) {
+  const init = {
+    method,
+    headers: [],
+    get signal() {
+      let controller = controllers.get(id);
+      if (typeof AbortController !== "function") return undefined;
+      if (controller === ABANDONED) return AbortSignal.abort();
+      if (controller === undefined) {
+        controller = new AbortController();
+        controllers.set(id, controller);
+      }
+      return controller.signal;
+    },
+  };
   for (let i = 0; i < headers.length; i += 2) init.headers.push([headers[i], headers[i + 1]]);
   if (body !== undefined) init.body = body;
-  if (controller !== undefined) init.signal = controller.signal;
   return new Promise((resolve) => resolve(fetch(url, init))).then((response) => {
     const flat = [];
     let tooLarge = false;
@@ -305,7 +324,24 @@ export function restqlSend(fetch, url, method, headers, body, controller, limit,
       flat,
       new Uint8Array(buffer),
     ]);
-  }).then((answer) => settled(id, answer, true), (error) => settled(id, error, false));
+  }).then(
+    (answer) => {
+      controllers.delete(id);
+      settled(id, answer, true);
+    },
+    (error) => {
+      controllers.delete(id);
+      settled(id, error, false);
+    },
+  );
+}
+
+// The call's future was dropped before it settled: abort its fetch, or make sure a signal
+// read later comes aborted.
+export function restqlAbandon(id) {
+  const controller = controllers.get(id);
+  controllers.set(id, ABANDONED);
+  if (controller !== undefined && controller !== ABANDONED) controller.abort();
 }
 "#)]
 extern "C" {
@@ -316,39 +352,19 @@ extern "C" {
         method: &str,
         headers: &Array,
         body: Option<String>,
-        controller: Option<AbortController>,
         limit: f64,
         id: u32,
         settled: &Function,
     );
+    #[wasm_bindgen(js_name = restqlAbandon)]
+    fn abandon_request(id: u32);
 }
 
-#[wasm_bindgen]
-extern "C" {
-    /// `AbortController` where the runtime has one (Hermes 0.12 has none).
-    #[derive(Clone)]
-    type AbortController;
-    #[wasm_bindgen(constructor, catch)]
-    fn new() -> Result<AbortController, JsValue>;
-    #[wasm_bindgen(method)]
-    fn abort(this: &AbortController);
-}
-
-/// Calls the injected fetch function. Each call has its own AbortController, aborted when the
-/// call's future is dropped (its statement timed out, the query deadline passed, or the run
+/// Calls the injected fetch function. Each call's signal is aborted when the call's future is
+/// dropped before it settled (its statement timed out, the query deadline passed, or the run
 /// was aborted), so no request outlives the run that made it.
 struct FetchTransport {
     fetch: Function,
-}
-
-struct AbortOnDrop(Option<AbortController>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        if let Some(controller) = self.0.take() {
-            controller.abort();
-        }
-    }
 }
 
 impl Transport for FetchTransport {
@@ -357,8 +373,6 @@ impl Transport for FetchTransport {
         request: &'a Request,
     ) -> LocalBoxFuture<'a, Result<Response, TransportError>> {
         Box::pin(async move {
-            let controller = AbortController::new().ok();
-            let mut guard = AbortOnDrop(controller.clone());
             let headers = Array::new();
             for (name, value) in request.headers.iter() {
                 headers.push(&name.into());
@@ -373,14 +387,12 @@ impl Transport for FetchTransport {
                     request.method,
                     &headers,
                     request.body.clone(),
-                    controller,
                     limit as f64,
                     call.id,
                     settled.as_ref().unchecked_ref(),
                 )
             });
             let answer = call.await;
-            guard.0 = None; // settled: nothing to abort
             let answer: Array = answer
                 .map_err(|e| TransportError::Connection(js_text(&e)))?
                 .unchecked_into();
@@ -443,7 +455,8 @@ fn on_settled(id: u32, value: JsValue, ok: bool) {
     }
 }
 
-/// The future of one call's JS promise chain; dropping it forgets the call.
+/// The future of one call's JS promise chain; dropping it before the chain settled abandons
+/// the call (its fetch is aborted).
 struct PendingCall {
     id: u32,
 }
@@ -484,7 +497,10 @@ impl Future for PendingCall {
 
 impl Drop for PendingCall {
     fn drop(&mut self) {
-        let _ = CALLS.try_with(|calls| calls.borrow_mut().pending.remove(&self.id));
+        let state = CALLS.try_with(|calls| calls.borrow_mut().pending.remove(&self.id));
+        if let Ok(Some(CallState::Waiting(_))) = state {
+            abandon_request(self.id);
+        }
     }
 }
 
