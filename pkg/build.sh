@@ -11,10 +11,12 @@ cd "$root"
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 # The standard library is rebuilt with the immediate-abort panic strategy: panics become a bare
 # trap (as `panic = "abort"` already made them), without the message formatting, locations and
-# the `core::fmt` machinery they pull in (13 KB brotli). That needs the library's source and
-# the unstable `-Zbuild-std`, enabled on the stable compiler through RUSTC_BOOTSTRAP.
+# the `core::fmt` machinery they pull in (13 KB brotli), and with the library's
+# `optimize_for_size` feature (small sorts and string searches: 6 KB brotli). That needs the
+# library's source and the unstable `-Zbuild-std`, enabled on the stable compiler through
+# RUSTC_BOOTSTRAP.
 rustup component add rust-src >/dev/null 2>&1 || true
-std_flags=(-Zbuild-std=std,panic_abort)
+std_flags=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
 abort_flags="-Zunstable-options -Cpanic=immediate-abort"
 export RUSTC_BOOTSTRAP=1
 
