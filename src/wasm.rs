@@ -129,8 +129,10 @@ pub fn client_run(
     })
 }
 
-/// `{status, headers, body, stats, error}` as JSON text, written straight from the outcome:
-/// upstream bodies that pass through unparsed are spliced in, never rebuilt as values.
+/// `{status, headers, body, stats, error}` as JSON text. The body and the error go through
+/// `serde_json::Value`, whose maps sort their keys: the package has always answered with
+/// sorted keys (tests pin it), although writing the body straight from the outcome, as
+/// `ResponseBody::to_text` does natively, takes a quarter less CPU in scenario (c).
 fn outcome_to_js(outcome: &crate::Outcome) -> JsValue {
     // Lower-cased names, later ones replacing earlier ones, in name order.
     let mut headers: BTreeMap<String, &str> = BTreeMap::new();
@@ -144,7 +146,7 @@ fn outcome_to_js(outcome: &crate::Outcome) -> JsValue {
     let mut out = format!("{{\"status\":{},\"headers\":", outcome.status);
     push_json(&mut out, &headers);
     out.push_str(",\"body\":");
-    push_json(&mut out, &outcome.body);
+    push_json(&mut out, &outcome.body.to_json());
     out.push_str(",\"stats\":");
     push_json(
         &mut out,
@@ -157,7 +159,11 @@ fn outcome_to_js(outcome: &crate::Outcome) -> JsValue {
         }),
     );
     out.push_str(",\"error\":");
-    push_json(&mut out, &outcome.error);
+    let error = outcome
+        .error
+        .as_ref()
+        .and_then(|e| serde_json::to_value(e).ok());
+    push_json(&mut out, &error);
     out.push('}');
     JsValue::from_str(&out)
 }
