@@ -549,6 +549,8 @@ fn now_ms() -> u64 {
     ORIGIN.with(|origin| (js_sys::Date::now() - origin).max(0.0) as u32 as u64)
 }
 
+const MAX_TIMER_MS: u64 = (1 << 31) - 1;
+
 /// Sleeps waiting, by (deadline, number), and the timer set for the earliest.
 #[derive(Default)]
 struct Timers {
@@ -575,7 +577,9 @@ impl Timers {
         if let Some((_, timer)) = self.armed.take() {
             clear_timeout(&timer);
         }
-        let delay = earliest.saturating_sub(now) as f64;
+        // Timers take at most 2^31 - 1 ms; a longer delay would fire at once. Firing early
+        // only sets the timer again.
+        let delay = earliest.saturating_sub(now).min(MAX_TIMER_MS) as f64;
         let timer = ON_TIMER.with(|f| set_timeout(f.as_ref().unchecked_ref(), delay));
         self.armed = Some((earliest, timer));
     }
