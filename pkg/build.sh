@@ -9,6 +9,16 @@ root="$(dirname "$here")"
 cd "$root"
 
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+# The standard library is rebuilt with the immediate-abort panic strategy: panics become a bare
+# trap (as `panic = "abort"` already made them), without the message formatting, locations and
+# the `core::fmt` machinery they pull in (13 KB brotli), and with the library's
+# `optimize_for_size` feature (small sorts and string searches: 6 KB brotli). That needs the
+# library's source and the unstable `-Zbuild-std`, enabled on the stable compiler through
+# RUSTC_BOOTSTRAP.
+rustup component add rust-src >/dev/null 2>&1 || true
+std_flags=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+abort_flags="-Zunstable-options -Cpanic=immediate-abort"
+export RUSTC_BOOTSTRAP=1
 
 want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
 have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || true
@@ -24,9 +34,10 @@ if ! cmp -s "$here/package-lock.json" "$here/node_modules/.installed-lock.json";
   cp "$here/package-lock.json" "$here/node_modules/.installed-lock.json"
 fi
 
-cargo rustc --lib --release --locked --target wasm32-unknown-unknown --crate-type cdylib
+RUSTFLAGS="$abort_flags" cargo rustc --lib --release --locked --target wasm32-unknown-unknown \
+  --crate-type cdylib --target-dir target/pkg "${std_flags[@]}"
 rm -rf "$here/dist"
-wasm-bindgen target/wasm32-unknown-unknown/release/restql.wasm \
+wasm-bindgen target/pkg/wasm32-unknown-unknown/release/restql.wasm \
   --target web --out-dir "$here/dist" --out-name restql --no-typescript
 "$here/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-sign-ext \
   --enable-reference-types --enable-nontrapping-float-to-int --enable-mutable-globals \
@@ -36,9 +47,9 @@ ls -l "$here/dist"
 # The pure-JS build for React Native / Hermes. wasm2js takes one function table only, so no
 # externref: an MVP target CPU, and the target_features section stripped so that wasm-bindgen
 # falls back to its JS heap ABI.
-RUSTFLAGS="-Ctarget-cpu=mvp" CARGO_PROFILE_RELEASE_STRIP=true \
+RUSTFLAGS="-Ctarget-cpu=mvp $abort_flags" CARGO_PROFILE_RELEASE_STRIP=true \
   cargo rustc --lib --release --locked --target wasm32-unknown-unknown --crate-type cdylib \
-  --target-dir target/mvp
+  --target-dir target/mvp "${std_flags[@]}"
 rn="$here/dist/rn"
 wasm-bindgen target/mvp/wasm32-unknown-unknown/release/restql.wasm \
   --target bundler --out-dir "$rn" --out-name restql --no-typescript

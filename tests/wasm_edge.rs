@@ -137,6 +137,42 @@ async fn a_statement_timeout_answers_408_and_aborts_the_fetch() {
     assert_eq!(global("__restql_timeout_aborted"), JsValue::TRUE);
 }
 
+/// A fetch that looks at `init.signal` only 60 ms after it was called, notes in
+/// `globalThis[flag]` whether it was aborted by then, and never answers.
+fn late_reading_fetch(flag: &str) -> Function {
+    Function::new_with_args(
+        "url, init",
+        &format!(
+            r#"return new Promise(() => {{
+                 setTimeout(() => {{ globalThis["{flag}"] = init.signal.aborted; }}, 60);
+               }});"#
+        ),
+    )
+}
+
+#[wasm_bindgen_test]
+async fn a_signal_read_after_the_call_timed_out_comes_aborted() {
+    let client = client_new(r#"{"mappings": {"slow": "http://s.test/slow/:id"}, "timeoutMs": 20}"#)
+        .expect("a client");
+    let run = client_run(
+        client,
+        "from slow with id = 1".into(),
+        "{}",
+        late_reading_fetch("__restql_late_signal_aborted"),
+        JsValue::UNDEFINED,
+    );
+    let out = JsFuture::from(run).await.expect("resolves");
+    client_free(client);
+    assert_eq!(json(&out.as_string().expect("JSON text"))["status"], 408);
+    let wait = Function::new_no_args("return new Promise((resolve) => setTimeout(resolve, 100))")
+        .call0(&JsValue::UNDEFINED)
+        .expect("a promise");
+    JsFuture::from(js_sys::Promise::from(wait))
+        .await
+        .expect("waits");
+    assert_eq!(global("__restql_late_signal_aborted"), JsValue::TRUE);
+}
+
 #[wasm_bindgen_test]
 async fn an_aborted_signal_rejects_the_run_and_aborts_its_calls() {
     let client =
