@@ -422,7 +422,7 @@ mod tests {
     #[test]
     fn loads_json_string_and_object_forms() {
         let m = Mappings::from_json(
-            r#"{"hero": "http://u/hero/:id", "price": {"url": "http://u/price/:id", "batch": {"on": "id"}}}"#,
+            r#"{"hero": "http://u/hero/:id", "price": {"url": "http://u/price/:id", "batch": {"on": "id", "request": "GET http://u/prices"}}}"#,
         );
         let m = match m {
             Ok(m) => m,
@@ -431,7 +431,13 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert!(
             m.get("price")
-                .is_some_and(|p| p.extra.contains_key("batch"))
+                .is_some_and(|p| p.extra.contains_key("batch") && p.batch.is_some())
+        );
+        let bad_batch = Mappings::from_json(
+            r#"{"price": {"url": "http://u/price/:id", "batch": {"on": "sku", "request": "GET http://u/p"}}}"#,
+        );
+        assert!(
+            bad_batch.is_err_and(|e| e.resource == "price" && e.message.starts_with("batch.on:"))
         );
         let bad = Mappings::from_json(r#"{"hero": 3}"#);
         assert_eq!(

@@ -104,7 +104,8 @@ pub enum Window {
     Off,
 }
 
-const FIELDS: &str = "on, request, query, body, max, max-url, items, key, missing, item-error, safe, window";
+const FIELDS: &str =
+    "on, request, query, body, max, max-url, items, key, missing, item-error, safe, window";
 
 impl BatchSpec {
     /// Check the `batch` object of `resource`, whose single-item URL is `single`.
@@ -139,14 +140,22 @@ impl BatchSpec {
                 None => Ok(default),
                 Some(Json::Number(n)) => match n.as_u64() {
                     Some(v) if v as usize >= least => Ok(v as usize),
-                    _ => Err(err(field, format!("expected an integer of at least {least}, found {n}"))),
+                    _ => Err(err(
+                        field,
+                        format!("expected an integer of at least {least}, found {n}"),
+                    )),
                 },
                 Some(other) => Err(err(field, format!("expected an integer, found {other}"))),
             }
         };
 
         let on = string("on")?
-            .ok_or_else(|| err("on", "required: the `with` parameter whose values are batched".into()))?
+            .ok_or_else(|| {
+                err(
+                    "on",
+                    "required: the `with` parameter whose values are batched".into(),
+                )
+            })?
             .to_string();
         if !single.is_path_placeholder(&on) && !single.is_query_placeholder(&on) {
             return Err(err(
@@ -154,24 +163,38 @@ impl BatchSpec {
                 format!("'{on}' is not a placeholder of the url '{}'", single.raw),
             ));
         }
-        let request = string("request")?
-            .ok_or_else(|| err("request", "required: 'METHOD URL' of the batch endpoint".into()))?;
-        let (method, url) = request
-            .trim()
-            .split_once(' ')
-            .ok_or_else(|| err("request", format!("expected 'METHOD URL', found '{request}'")))?;
+        let request = string("request")?.ok_or_else(|| {
+            err(
+                "request",
+                "required: 'METHOD URL' of the batch endpoint".into(),
+            )
+        })?;
+        let (method, url) = request.trim().split_once(' ').ok_or_else(|| {
+            err(
+                "request",
+                format!("expected 'METHOD URL', found '{request}'"),
+            )
+        })?;
         let method = match method {
             "GET" => "GET",
             "POST" => "POST",
             other => {
-                return Err(err("request", format!("the method must be GET or POST, found '{other}'")));
+                return Err(err(
+                    "request",
+                    format!("the method must be GET or POST, found '{other}'"),
+                ));
             }
         };
         let url = UrlTemplate::parse(url.trim()).map_err(|m| err("request", m))?;
         let safe = match fields.get("safe") {
             None => false,
             Some(Json::Bool(b)) => *b,
-            Some(other) => return Err(err("safe", format!("expected true or false, found {other}"))),
+            Some(other) => {
+                return Err(err(
+                    "safe",
+                    format!("expected true or false, found {other}"),
+                ));
+            }
         };
         if method == "POST" && !safe {
             return Err(err(
@@ -184,14 +207,23 @@ impl BatchSpec {
                 return Ok(None);
             };
             let Json::Object(entries) = value else {
-                return Err(err(field, format!("expected an object of names to templates, found {value}")));
+                return Err(err(
+                    field,
+                    format!("expected an object of names to templates, found {value}"),
+                ));
             };
             let mut out = Vec::with_capacity(entries.len());
             for (name, t) in entries {
                 let Json::String(text) = t else {
-                    return Err(err(field, format!("'{name}': expected a string, found {t}")));
+                    return Err(err(
+                        field,
+                        format!("'{name}': expected a string, found {t}"),
+                    ));
                 };
-                out.push((name.clone(), Template::parse(text).map_err(|m| err(field, format!("'{name}': {m}")))?));
+                out.push((
+                    name.clone(),
+                    Template::parse(text).map_err(|m| err(field, format!("'{name}': {m}")))?,
+                ));
             }
             Ok(Some(out))
         };
@@ -200,11 +232,15 @@ impl BatchSpec {
         if body.is_some() && method == "GET" {
             return Err(err("body", "a GET batch request has no body".into()));
         }
-        let places_keys = |t: &[(String, Template)]| t.iter().any(|(_, t)| matches!(t, Template::Keys(_)));
+        let places_keys =
+            |t: &[(String, Template)]| t.iter().any(|(_, t)| matches!(t, Template::Keys(_)));
         let placed = places_keys(&query) || body.as_deref().is_some_and(places_keys);
         if !placed {
             if fields.contains_key("query") || fields.contains_key("body") {
-                return Err(err("query", "no entry places the keys ('$keys -> encoder')".into()));
+                return Err(err(
+                    "query",
+                    "no entry places the keys ('$keys -> encoder')".into(),
+                ));
             }
             match method {
                 "GET" => query.push((on.clone(), Template::Keys(Encoder::Repeat))),
@@ -224,7 +260,12 @@ impl BatchSpec {
             None | Some(Json::Null) => Missing::Null,
             Some(Json::String(s)) if s == "null" => Missing::Null,
             Some(Json::String(s)) if s == "error" => Missing::Error,
-            Some(other) => return Err(err("missing", format!("expected \"null\" or \"error\", found {other}"))),
+            Some(other) => {
+                return Err(err(
+                    "missing",
+                    format!("expected \"null\" or \"error\", found {other}"),
+                ));
+            }
         };
         let item_error = match string("item-error")? {
             None => None,
@@ -235,11 +276,19 @@ impl BatchSpec {
             Some(Json::String(s)) if s == "task" => Window::Task,
             Some(Json::String(s)) if s == "off" => Window::Off,
             Some(Json::Number(n)) if n.as_u64().is_some() => Window::Ms(n.as_u64().unwrap_or(0)),
-            Some(Json::String(s)) if s.strip_suffix("ms").is_some_and(|n| n.parse::<u64>().is_ok()) => {
+            Some(Json::String(s))
+                if s.strip_suffix("ms")
+                    .is_some_and(|n| n.parse::<u64>().is_ok()) =>
+            {
                 Window::Ms(s.trim_end_matches("ms").parse().unwrap_or(0))
             }
             Some(other) => {
-                return Err(err("window", format!("expected \"task\", \"off\" or a number of milliseconds, found {other}")));
+                return Err(err(
+                    "window",
+                    format!(
+                        "expected \"task\", \"off\" or a number of milliseconds, found {other}"
+                    ),
+                ));
             }
         };
         Ok(BatchSpec {
@@ -421,7 +470,9 @@ fn parse_items(path: &str) -> Result<Vec<PathStep>, String> {
 fn parse_field_path(path: &str) -> Result<Vec<String>, String> {
     let rest = path.strip_prefix("$.").unwrap_or(path);
     if rest.is_empty() || rest.split('.').any(str::is_empty) {
-        return Err(format!("expected a dotted path such as 'id' or 'sku.code', found '{path}'"));
+        return Err(format!(
+            "expected a dotted path such as 'id' or 'sku.code', found '{path}'"
+        ));
     }
     Ok(rest.split('.').map(str::to_string).collect())
 }
@@ -443,7 +494,10 @@ mod tests {
     fn defaults_place_repeated_keys_in_the_query() {
         let spec = parse(json!({"on": "id", "request": "GET http://u/products"}))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(spec.query, vec![("id".into(), Template::Keys(Encoder::Repeat))]);
+        assert_eq!(
+            spec.query,
+            vec![("id".into(), Template::Keys(Encoder::Repeat))]
+        );
         assert_eq!((spec.max, spec.max_url), (100, 4096));
         assert_eq!(spec.key, KeyPath::Field(vec!["id".into()]));
         assert_eq!(spec.window, Window::Task);
@@ -461,36 +515,105 @@ mod tests {
         let cases = [
             (json!(3), "batch: expected an object"),
             (json!({"request": "GET http://u/p"}), "batch.on: required"),
-            (json!({"on": "sku", "request": "GET http://u/p"}), "batch.on: 'sku' is not a placeholder"),
+            (
+                json!({"on": "sku", "request": "GET http://u/p"}),
+                "batch.on: 'sku' is not a placeholder",
+            ),
             (json!({"on": "id"}), "batch.request: required"),
-            (json!({"on": "id", "request": "http://u/p"}), "batch.request: expected 'METHOD URL'"),
-            (json!({"on": "id", "request": "PUT http://u/p"}), "batch.request: the method must be GET or POST"),
-            (json!({"on": "id", "request": "GET ftp://u/p"}), "batch.request: 'ftp://u/p' must start with http"),
-            (json!({"on": "id", "request": "POST http://u/p"}), "batch.safe: a POST batch endpoint"),
-            (json!({"on": "id", "request": "GET http://u/p", "size": 3}), "batch: unknown field 'size'"),
+            (
+                json!({"on": "id", "request": "http://u/p"}),
+                "batch.request: expected 'METHOD URL'",
+            ),
+            (
+                json!({"on": "id", "request": "PUT http://u/p"}),
+                "batch.request: the method must be GET or POST",
+            ),
+            (
+                json!({"on": "id", "request": "GET ftp://u/p"}),
+                "batch.request: 'ftp://u/p' must start with http",
+            ),
+            (
+                json!({"on": "id", "request": "POST http://u/p"}),
+                "batch.safe: a POST batch endpoint",
+            ),
+            (
+                json!({"on": "id", "request": "GET http://u/p", "size": 3}),
+                "batch: unknown field 'size'",
+            ),
         ];
         for (value, needle) in cases {
             let e = parse(value.clone()).err().unwrap_or_default();
-            assert!(e.starts_with("invalid mapping 'product': ") && e.contains(needle), "{value}: {e}");
+            assert!(
+                e.starts_with("invalid mapping 'product': ") && e.contains(needle),
+                "{value}: {e}"
+            );
         }
         let field_cases = [
-            ("max", json!(0), "batch.max: expected an integer of at least 1"),
+            (
+                "max",
+                json!(0),
+                "batch.max: expected an integer of at least 1",
+            ),
             ("max", json!("5"), "batch.max: expected an integer"),
-            ("max-url", json!(10), "batch.max-url: expected an integer of at least 64"),
-            ("items", json!("data"), "batch.items: expected a path starting with '$'"),
-            ("items", json!("$.a..b"), "batch.items: '$.a..b' has an empty"),
+            (
+                "max-url",
+                json!(10),
+                "batch.max-url: expected an integer of at least 64",
+            ),
+            (
+                "items",
+                json!("data"),
+                "batch.items: expected a path starting with '$'",
+            ),
+            (
+                "items",
+                json!("$.a..b"),
+                "batch.items: '$.a..b' has an empty",
+            ),
             ("key", json!(""), "batch.key: expected a dotted path"),
             ("key", json!(1), "batch.key: expected a string"),
-            ("missing", json!("skip"), "batch.missing: expected \"null\" or \"error\""),
-            ("item-error", json!("a..b"), "batch.item-error: expected a dotted path"),
+            (
+                "missing",
+                json!("skip"),
+                "batch.missing: expected \"null\" or \"error\"",
+            ),
+            (
+                "item-error",
+                json!("a..b"),
+                "batch.item-error: expected a dotted path",
+            ),
             ("safe", json!("yes"), "batch.safe: expected true or false"),
-            ("window", json!("soon"), "batch.window: expected \"task\", \"off\""),
+            (
+                "window",
+                json!("soon"),
+                "batch.window: expected \"task\", \"off\"",
+            ),
             ("query", json!(["id"]), "batch.query: expected an object"),
-            ("query", json!({"id": 1}), "batch.query: 'id': expected a string"),
-            ("query", json!({"id": "$keys -> zip"}), "batch.query: 'id': unknown encoder 'zip'"),
-            ("query", json!({"id": "$keys"}), "batch.query: 'id': expected '$keys -> encoder'"),
-            ("query", json!({"a": "b"}), "batch.query: no entry places the keys"),
-            ("body", json!({"ids": "$keys -> json"}), "batch.body: a GET batch request has no body"),
+            (
+                "query",
+                json!({"id": 1}),
+                "batch.query: 'id': expected a string",
+            ),
+            (
+                "query",
+                json!({"id": "$keys -> zip"}),
+                "batch.query: 'id': unknown encoder 'zip'",
+            ),
+            (
+                "query",
+                json!({"id": "$keys"}),
+                "batch.query: 'id': expected '$keys -> encoder'",
+            ),
+            (
+                "query",
+                json!({"a": "b"}),
+                "batch.query: no entry places the keys",
+            ),
+            (
+                "body",
+                json!({"ids": "$keys -> json"}),
+                "batch.body: a GET batch request has no body",
+            ),
         ];
         for (field, value, needle) in field_cases {
             let e = with(field, value.clone()).err().unwrap_or_default();
@@ -518,12 +641,20 @@ mod tests {
         );
         assert_eq!(
             spec.items,
-            vec![PathStep::Field("entry".into()), PathStep::Each, PathStep::Field("resource".into())]
+            vec![
+                PathStep::Field("entry".into()),
+                PathStep::Each,
+                PathStep::Field("resource".into())
+            ]
         );
         assert_eq!(spec.key, KeyPath::Field(vec!["sku".into(), "code".into()]));
         assert_eq!(spec.item_error, Some(vec!["error".into()]));
-        assert_eq!((spec.missing, spec.window, spec.max, spec.max_url), (Missing::Error, Window::Ms(10), 25, 2000));
-        let map = parse(json!({"on": "id", "request": "GET http://u/p", "key": "@key", "window": 0}));
+        assert_eq!(
+            (spec.missing, spec.window, spec.max, spec.max_url),
+            (Missing::Error, Window::Ms(10), 25, 2000)
+        );
+        let map =
+            parse(json!({"on": "id", "request": "GET http://u/p", "key": "@key", "window": 0}));
         assert!(map.is_ok_and(|s| s.key == KeyPath::MapKey && s.window == Window::Ms(0)));
         let off = parse(json!({"on": "id", "request": "GET http://u/p", "window": "off"}));
         assert!(off.is_ok_and(|s| s.window == Window::Off));
@@ -549,6 +680,9 @@ mod tests {
         assert_eq!(Encoder::Csv.body_value(&refs), json!("1,a b,x,y"));
         assert_eq!(Encoder::Pipes.body_value(&refs), json!("1|a b|x,y"));
         assert_eq!(Encoder::Spaces.body_value(&refs), json!("1 a b x,y"));
-        assert_eq!(Encoder::In.body_value(&refs), json!("in.(1,\"a b\",\"x,y\")"));
+        assert_eq!(
+            Encoder::In.body_value(&refs),
+            json!("in.(1,\"a b\",\"x,y\")")
+        );
     }
 }

@@ -75,14 +75,20 @@ pub(crate) fn batch_item(
     let canonical = canonical_key(&key)?;
 
     let mut used: Vec<&str> = vec![spec.on.as_str()];
-    used.extend(spec.url.segments.iter().filter_map(|s| s.placeholder.as_deref()));
+    used.extend(
+        spec.url
+            .segments
+            .iter()
+            .filter_map(|s| s.placeholder.as_deref()),
+    );
     let mut complete = true;
-    let path = spec.url.render_path(|name, url| {
-        match last(name).and_then(|p| p.val.to_json(p.explode)) {
-            Some(j) if !j.is_null() => push_path_value(url, &text_of(&j)),
-            _ => complete = false,
-        }
-    });
+    let path =
+        spec.url.render_path(
+            |name, url| match last(name).and_then(|p| p.val.to_json(p.explode)) {
+                Some(j) if !j.is_null() => push_path_value(url, &text_of(&j)),
+                _ => complete = false,
+            },
+        );
     if !complete {
         return None;
     }
@@ -151,12 +157,16 @@ pub(crate) fn batch_item(
         None => {
             let mut hs: Vec<(String, String)> = headers.to_vec();
             if spec.method == "POST"
-                && !hs.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+                && !hs
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
             {
                 hs.push(("Content-Type".into(), "application/json".into()));
             }
             if spec.method == "GET" {
-                hs.retain(|(n, v)| !(n.eq_ignore_ascii_case("content-type") && v == "application/json"));
+                hs.retain(|(n, v)| {
+                    !(n.eq_ignore_ascii_case("content-type") && v == "application/json")
+                });
             }
             let g = Rc::new(BatchGroup {
                 resource: resource.to_string(),
@@ -196,8 +206,7 @@ impl BatchGroup {
                 encoder.query_key(name, key).len()
             };
             let fits = out.last().is_some_and(|c| {
-                c.len() < self.spec.max
-                    && (*in_body || len + sep.len() + add <= self.spec.max_url)
+                c.len() < self.spec.max && (*in_body || len + sep.len() + add <= self.spec.max_url)
             });
             if fits {
                 len += sep.len() + add;
