@@ -92,8 +92,8 @@ pub(crate) struct Fetched {
 }
 
 pub(crate) enum Fetch<'s> {
-    /// Straight to the transport: this requester's own call.
-    Direct(LocalBoxFuture<'s, Result<Response, TransportError>>),
+    /// Straight to the transport (the caller sends): this requester's own call.
+    Direct,
     Ready(Fetched),
     /// With how it will be served as far as known now (for a requester that times out).
     Pending(LocalBoxFuture<'s, Fetched>, Served),
@@ -312,7 +312,7 @@ impl<'a> Dispatcher<'a> {
     }
 
     /// Send `call` or join what already serves it.
-    pub(crate) fn fetch<'s>(&'s self, call: &'s Rc<Call>) -> Fetch<'s>
+    pub(crate) fn fetch<'s>(&'s self, call: &Rc<Call>) -> Fetch<'s>
     where
         'a: 's,
     {
@@ -321,7 +321,7 @@ impl<'a> Dispatcher<'a> {
         }
         if !self.share {
             self.state.borrow_mut().counters.calls += 1;
-            return Fetch::Direct(self.transport.send(&call.request));
+            return Fetch::Direct;
         }
         let key = request_cache_key(&call.request);
         let now = self.clock.now_ms();
@@ -669,7 +669,7 @@ fn split(
     };
     let mut found: Vec<Json> = Vec::new();
     let mut map_form: Option<serde_json::Map<String, Json>> = None;
-    locate(&mut json, &spec.items, &mut found, &mut map_form);
+    locate(&mut json, &spec.items, &mut found, &mut map_form, false);
     let mut items = FxHashMap::default();
     let item_error = |item: &Json| {
         spec.item_error
@@ -717,37 +717,31 @@ fn split(
     })
 }
 
-/// The items at `path`: array elements, or the object itself (map-keyed answers).
+/// The items at `path`: array elements, or the object itself (map-keyed answers). Under a
+/// `[*]`, each object reached is an item.
 fn locate(
     json: &mut Json,
     path: &[PathStep],
     found: &mut Vec<Json>,
     map: &mut Option<serde_json::Map<String, Json>>,
+    under_each: bool,
 ) {
     match path.split_first() {
         None => match json.take() {
             Json::Array(items) => found.extend(items),
-            Json::Object(m) => {
-                if map.is_none() && found.is_empty() {
-                    *map = Some(m);
-                } else {
-                    found.push(Json::Object(m));
-                }
-            }
-            _ => {}
+            Json::Object(m) if !under_each && map.is_none() => *map = Some(m),
+            Json::Null => {}
+            other => found.push(other),
         },
         Some((PathStep::Field(name), rest)) => {
             if let Some(v) = json.get_mut(name.as_str()) {
-                locate(v, rest, found, map);
+                locate(v, rest, found, map, under_each);
             }
         }
         Some((PathStep::Each, rest)) => {
             if let Json::Array(items) = json {
                 for item in items {
-                    match rest {
-                        [] => found.push(item.take()),
-                        _ => locate(item, rest, found, &mut None),
-                    }
+                    locate(item, rest, found, map, true);
                 }
             }
         }

@@ -469,77 +469,81 @@ fn unresolved_dependency<'p>(plan: &'p Plan<'_>, i: usize, results: &Results) ->
 
 /// One call raced against its timeout. Not boxed: the set of calls in flight holds this one
 /// future type.
-async fn send(
+fn send<'s>(
     id: usize,
     call: Rc<Call>,
     timeout_ms: u64,
     parse: bool,
-    dispatch: &Dispatcher<'_>,
-) -> Sent {
+    dispatch: &'s Dispatcher<'_>,
+) -> impl std::future::Future<Output = Sent> + 's {
     let clock = &*dispatch.clock;
     let start = clock.now_ms();
-    let limit = call.request.max_response_bytes;
-    let (outcome, hint) = {
-        let (fetch, hint) = match dispatch.fetch(&call) {
-            Fetch::Ready(f) => (Either::Left(futures::future::ready(f)), Served::Cached),
-            Fetch::Direct(sending) => {
-                let direct: fn(_) -> Fetched = |r| Fetched {
-                    reply: Reply::Http(r),
-                    served: Served::Sent,
-                    via: None,
-                };
-                (
-                    Either::Right(Either::Left(sending.map(direct))),
-                    Served::Sent,
-                )
-            }
-            Fetch::Pending(fut, hint) => (Either::Right(Either::Right(fut)), hint),
-        };
-        let mut fetch = fetch;
-        // An answer already there (caches, in-memory transports) needs no timer.
-        let outcome = match (&mut fetch).now_or_never() {
-            Some(r) => Some(r),
-            None => match select(fetch, clock.sleep(timeout_ms)).await {
-                Either::Left((r, _)) => Some(r),
-                Either::Right(_) => None,
-            },
-        };
-        (outcome, hint)
-    };
-    let time = clock.now_ms().saturating_sub(start);
-    let (answer, served, via, failure) = match outcome {
-        None => (
-            Answer::synthetic(408, "request timed out".into(), Some(call), time),
-            hint,
-            None,
-            Some("timeout"),
-        ),
-        Some(Fetched { reply, served, via }) => {
-            let (answer, failure) = match reply {
-                Reply::Http(Ok(response)) => (
-                    Answer::from_response(response, call, time, limit, parse),
-                    None,
-                ),
-                Reply::Http(Err(TransportError::TooLarge { limit })) => (
-                    Answer::synthetic(502, too_large(limit), Some(call), time),
-                    Some("failed"),
-                ),
-                Reply::Http(Err(e)) => (
-                    Answer::synthetic(502, e.to_string(), Some(call), time),
-                    Some("failed"),
-                ),
-                Reply::Item(item) => (Answer::from_item(item, call, time), None),
+    // Registered now, not at the first poll: a batch window must see every key the run
+    // starts before it is polled.
+    let fetch = dispatch.fetch(&call);
+    async move {
+        let limit = call.request.max_response_bytes;
+        let (outcome, hint) = {
+            let direct: fn(_) -> Fetched = |r| Fetched {
+                reply: Reply::Http(r),
+                served: Served::Sent,
+                via: None,
             };
-            (answer, served, via, failure)
+            let (mut fetch, hint) = match fetch {
+                Fetch::Ready(f) => (Either::Left(futures::future::ready(f)), Served::Cached),
+                Fetch::Direct => (
+                    Either::Right(Either::Left(
+                        dispatch.transport.send(&call.request).map(direct),
+                    )),
+                    Served::Sent,
+                ),
+                Fetch::Pending(fut, hint) => (Either::Right(Either::Right(fut)), hint),
+            };
+            // An answer already there (caches, in-memory transports) needs no timer.
+            let outcome = match (&mut fetch).now_or_never() {
+                Some(r) => Some(r),
+                None => match select(fetch, clock.sleep(timeout_ms)).await {
+                    Either::Left((r, _)) => Some(r),
+                    Either::Right(_) => None,
+                },
+            };
+            (outcome, hint)
+        };
+        let time = clock.now_ms().saturating_sub(start);
+        let (answer, served, via, failure) = match outcome {
+            None => (
+                Answer::synthetic(408, "request timed out".into(), Some(call), time),
+                hint,
+                None,
+                Some("timeout"),
+            ),
+            Some(Fetched { reply, served, via }) => {
+                let (answer, failure) = match reply {
+                    Reply::Http(Ok(response)) => (
+                        Answer::from_response(response, call, time, limit, parse),
+                        None,
+                    ),
+                    Reply::Http(Err(TransportError::TooLarge { limit })) => (
+                        Answer::synthetic(502, too_large(limit), Some(call), time),
+                        Some("failed"),
+                    ),
+                    Reply::Http(Err(e)) => (
+                        Answer::synthetic(502, e.to_string(), Some(call), time),
+                        Some("failed"),
+                    ),
+                    Reply::Item(item) => (Answer::from_item(item, call, time), None),
+                };
+                (answer, served, via, failure)
+            }
+        };
+        Sent {
+            id,
+            answer,
+            served,
+            via,
+            start,
+            failure,
         }
-    };
-    Sent {
-        id,
-        answer,
-        served,
-        via,
-        start,
-        failure,
     }
 }
 

@@ -195,7 +195,12 @@ impl BatchGroup {
     /// stays within `max-url` bytes (greedy; a key alone past the limit still gets its call).
     pub fn chunks<'k>(&self, keys: &[&'k Json]) -> Vec<Vec<&'k Json>> {
         let (name, encoder, in_body) = &self.keys_at;
-        let base = self.path.len() + 1 + self.fixed_query.len() + 1;
+        // `path?` + keys + `&fixed` (the `&` only when there is a fixed part).
+        let fixed = match self.fixed_query.len() {
+            0 => 0,
+            n => n + 1,
+        };
+        let base = self.path.len() + 1 + fixed;
         let (pre, sep, post) = encoder.query_frame(name);
         let mut out: Vec<Vec<&Json>> = Vec::new();
         let mut len = 0;
