@@ -99,13 +99,16 @@ pub(crate) enum Fetch<'s> {
     Pending(LocalBoxFuture<'s, Fetched>, Served),
 }
 
-type SharedReply<'a> = Shared<LocalBoxFuture<'a, Rc<Result<Response, TransportError>>>>;
-type SharedChunk<'a> = Shared<LocalBoxFuture<'a, Rc<ChunkResult>>>;
+type ReplyFuture<'a> = LocalBoxFuture<'a, Rc<Result<Response, TransportError>>>;
+type ChunkFuture<'a> = LocalBoxFuture<'a, Rc<ChunkResult>>;
+type SharedReply<'a> = Shared<ReplyFuture<'a>>;
+type SharedChunk<'a> = Shared<ChunkFuture<'a>>;
+/// A chunk on the wire: its future (weakly), number and `METHOD URL`.
+type ChunkOnWire<'a> = (WeakShared<ChunkFuture<'a>>, usize, Rc<str>);
 
 /// A batch call's answer, split by key.
 #[derive(Debug)]
 pub(crate) struct ChunkResult {
-    number: usize,
     line: Rc<str>,
     outcome: Result<ChunkItems, ItemReply>,
 }
@@ -154,8 +157,7 @@ impl std::fmt::Debug for Dispatcher<'_> {
 
 #[derive(Default)]
 struct State<'a> {
-    in_flight:
-        FxHashMap<String, WeakShared<LocalBoxFuture<'a, Rc<Result<Response, TransportError>>>>>,
+    in_flight: FxHashMap<String, WeakShared<ReplyFuture<'a>>>,
     groups: FxHashMap<String, GroupState<'a>>,
     cache: Option<Lru<CacheValue>>,
     cache_shared: bool,
@@ -167,14 +169,7 @@ struct State<'a> {
 struct GroupState<'a> {
     pending: Option<Rc<PendingBatch<'a>>>,
     /// canonical key -> the chunk carrying it.
-    in_flight: FxHashMap<
-        String,
-        (
-            WeakShared<LocalBoxFuture<'a, Rc<ChunkResult>>>,
-            usize,
-            Rc<str>,
-        ),
-    >,
+    in_flight: FxHashMap<String, ChunkOnWire<'a>>,
 }
 
 /// Keys collected for a group while its window is open.
@@ -620,11 +615,7 @@ async fn chunk_call(
             }
         }
     }
-    Rc::new(ChunkResult {
-        number,
-        line,
-        outcome,
-    })
+    Rc::new(ChunkResult { line, outcome })
 }
 
 fn failure(status: u16, message: String) -> ItemReply {
@@ -781,11 +772,6 @@ impl ChunkResult {
                 ),
             },
         }
-    }
-
-    #[allow(dead_code)]
-    pub(crate) fn number(&self) -> usize {
-        self.number
     }
 }
 
