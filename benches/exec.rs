@@ -192,8 +192,10 @@ fn batched_upstream() -> (Mappings, InMemory) {
             .collect();
         let items: Vec<serde_json::Value> = ids
             .map(|id| match kind {
-                "products" => json!({"id": id, "sku": format!("SKU{id}"), "name": format!("Product {id}"),
-                    "images": [{"url": format!("http://img/{id}.jpg")}]}),
+                "products" => {
+                    json!({"id": id, "sku": format!("SKU{id}"), "name": format!("Product {id}"),
+                    "images": [{"url": format!("http://img/{id}.jpg")}]})
+                }
                 _ => json!({"id": format!("SKU{id}"), "value": 100 + id, "currency": "EUR"}),
             })
             .collect();
@@ -250,8 +252,9 @@ fn growth() {
         for start in (0..n).step_by(100) {
             let ids = start..(start + 100).min(n);
             let query: Vec<String> = ids.clone().map(|id| format!("id={id}")).collect();
-            let items: Vec<serde_json::Value> =
-                ids.map(|id| json!({"id": id, "name": format!("Product {id}")})).collect();
+            let items: Vec<serde_json::Value> = ids
+                .map(|id| json!({"id": id, "name": format!("Product {id}")}))
+                .collect();
             answers.insert(
                 format!("http://shop/products?{}", query.join("&")),
                 Response::json(200, &json!(items)),

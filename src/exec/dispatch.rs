@@ -158,7 +158,7 @@ impl std::fmt::Debug for Dispatcher<'_> {
 #[derive(Default)]
 struct State<'a> {
     in_flight: FxHashMap<String, WeakShared<ReplyFuture<'a>>>,
-    groups: FxHashMap<String, GroupState<'a>>,
+    groups: FxHashMap<Rc<str>, GroupState<'a>>,
     cache: Option<Lru<CacheValue>>,
     cache_shared: bool,
     next_chunk: usize,
@@ -169,20 +169,20 @@ struct State<'a> {
 struct GroupState<'a> {
     pending: Option<Rc<PendingBatch<'a>>>,
     /// canonical key -> the chunk carrying it.
-    in_flight: FxHashMap<String, ChunkOnWire<'a>>,
+    in_flight: FxHashMap<Rc<str>, ChunkOnWire<'a>>,
 }
 
 /// Keys collected for a group while its window is open.
 struct PendingBatch<'a> {
     group: Rc<BatchGroup>,
     keys: RefCell<Vec<PendingKey<'a>>>,
-    index: RefCell<FxHashMap<String, usize>>,
+    index: RefCell<FxHashMap<Rc<str>, usize>>,
     window: Shared<LocalBoxFuture<'a, ()>>,
     flushed: Cell<bool>,
 }
 
 struct PendingKey<'a> {
-    canonical: String,
+    canonical: Rc<str>,
     key: Json,
     /// Each requester's mailbox; a dropped requester leaves a dead one.
     waiting: Vec<Weak<Mailbox<'a>>>,
@@ -285,7 +285,7 @@ impl<'a> Dispatcher<'a> {
                 let live = st
                     .groups
                     .get(&b.group.id)
-                    .and_then(|g| g.in_flight.get(&b.canonical));
+                    .and_then(|g| g.in_flight.get(&*b.canonical));
                 live.filter(|(w, _, _)| w.upgrade().is_some())
                     .map(|_| "in flight")
             }
@@ -411,11 +411,11 @@ impl<'a> Dispatcher<'a> {
             });
         }
         let spec = Rc::clone(&item.group.spec);
-        let canonical = item.canonical.clone();
-        let group = st.groups.entry(item.group.id.clone()).or_default();
+        let canonical = Rc::clone(&item.canonical);
+        let group = st.groups.entry(Rc::clone(&item.group.id)).or_default();
         if let Some((shared, number, line)) = group
             .in_flight
-            .get(&item.canonical)
+            .get(&*item.canonical)
             .and_then(|(w, n, l)| Some((w.upgrade()?, *n, Rc::clone(l))))
         {
             st.counters.joined += 1;
@@ -460,9 +460,9 @@ impl<'a> Dispatcher<'a> {
         {
             let mut index = pending.index.borrow_mut();
             let mut keys = pending.keys.borrow_mut();
-            let slot = *index.entry(item.canonical.clone()).or_insert_with(|| {
+            let slot = *index.entry(Rc::clone(&item.canonical)).or_insert_with(|| {
                 keys.push(PendingKey {
-                    canonical: item.canonical.clone(),
+                    canonical: Rc::clone(&item.canonical),
                     key: item.key.clone(),
                     waiting: Vec::new(),
                 });
@@ -519,7 +519,7 @@ impl<'a> Dispatcher<'a> {
         let refs: Vec<&Json> = keys.iter().map(|k| &k.key).collect();
         let chunks = group.chunks(&refs);
         let mut st = self.state.borrow_mut();
-        let gs = st.groups.entry(group.id.clone()).or_default();
+        let gs = st.groups.entry(Rc::clone(&group.id)).or_default();
         if gs.pending.as_ref().is_some_and(|p| Rc::ptr_eq(p, pending)) {
             gs.pending = None;
         }
@@ -547,7 +547,8 @@ impl<'a> Dispatcher<'a> {
                 body,
                 max_response_bytes: group.max_response_bytes,
             };
-            let canonicals: Vec<String> = members.iter().map(|k| k.canonical.clone()).collect();
+            let canonicals: Vec<Rc<str>> =
+                members.iter().map(|k| Rc::clone(&k.canonical)).collect();
             let chunk: SharedChunk<'a> = chunk_call(
                 self.handle(),
                 Rc::clone(group),
@@ -558,11 +559,13 @@ impl<'a> Dispatcher<'a> {
             )
             .boxed_local()
             .shared();
-            let gs = st.groups.entry(group.id.clone()).or_default();
+            let gs = st.groups.entry(Rc::clone(&group.id)).or_default();
             for (i, member) in members.iter().enumerate() {
                 if let Some(weak) = chunk.downgrade() {
-                    gs.in_flight
-                        .insert(member.canonical.clone(), (weak, number, Rc::clone(&line)));
+                    gs.in_flight.insert(
+                        Rc::clone(&member.canonical),
+                        (weak, number, Rc::clone(&line)),
+                    );
                 }
                 for (j, mailbox) in member.waiting.iter().enumerate() {
                     if let Some(mailbox) = mailbox.upgrade() {
@@ -585,14 +588,14 @@ async fn chunk_call(
     request: Request,
     number: usize,
     line: Rc<str>,
-    canonicals: Vec<String>,
+    canonicals: Vec<Rc<str>>,
 ) -> Rc<ChunkResult> {
     let result = this.transport.send(&request).await;
     let outcome = split(&group.spec, result, request.max_response_bytes);
     let mut st = this.state.borrow_mut();
     if let Some(gs) = st.groups.get_mut(&group.id) {
         for c in &canonicals {
-            if gs.in_flight.get(c).is_some_and(|(_, n, _)| *n == number) {
+            if gs.in_flight.get(&**c).is_some_and(|(_, n, _)| *n == number) {
                 gs.in_flight.remove(c);
             }
         }

@@ -24,7 +24,7 @@ pub struct BatchItem {
     /// The key as the query gave it (the first-seen form is the one sent).
     pub key: Json,
     /// The key's identity: `1` and `"1"` are the same key.
-    pub canonical: String,
+    pub canonical: Rc<str>,
 }
 
 /// Everything one batch call shares but its keys.
@@ -33,7 +33,7 @@ pub struct BatchGroup {
     pub resource: String,
     pub spec: Rc<BatchSpec>,
     /// Resource, method, URL and body without keys, varying headers: equal ids share calls.
-    pub id: String,
+    pub id: Rc<str>,
     /// The endpoint's origin and path.
     pub path: String,
     /// Query-string text without the keys (other params, literals).
@@ -43,6 +43,8 @@ pub struct BatchGroup {
     /// Body fields without the keys (POST).
     pub body: Option<serde_json::Map<String, Json>>,
     pub headers: Rc<[(String, String)]>,
+    /// The statement's headers the group was built from (a cheap identity check).
+    headers_in: Rc<[(String, String)]>,
     pub max_response_bytes: usize,
 }
 
@@ -65,14 +67,27 @@ pub(crate) fn batch_item(
     params: &[ParamVal],
     headers: &Rc<[(String, String)]>,
     max_response_bytes: usize,
-    groups: &mut Vec<Rc<BatchGroup>>,
+    groups: &mut Vec<(Vec<ParamVal>, Rc<BatchGroup>)>,
 ) -> Option<BatchItem> {
     let last = |name: &str| params.iter().rev().find(|p| &*p.key == name);
     let key = match &last(&spec.on)?.val {
         Val::Scalar(j) if !j.is_null() => j.clone(),
         _ => return None,
     };
-    let canonical = canonical_key(&key)?;
+    let canonical: Rc<str> = canonical_key(&key)?.into();
+    // Most items of a statement differ only in their key: the other params decide the group.
+    let others = || params.iter().filter(|p| *p.key != *spec.on);
+    if let Some((_, group)) = groups.iter().find(|(sig, g)| {
+        Rc::ptr_eq(&g.headers_in, headers)
+            && sig.len() == others().count()
+            && others().zip(sig).all(|(a, b)| a == b)
+    }) {
+        return Some(BatchItem {
+            group: Rc::clone(group),
+            key,
+            canonical,
+        });
+    }
 
     let mut used: Vec<&str> = vec![spec.on.as_str()];
     used.extend(
@@ -152,8 +167,9 @@ pub(crate) fn batch_item(
     for (n, v) in varying {
         let _ = write!(id, "\n{n}: {v}");
     }
-    let group = match groups.iter().find(|g| g.id == id) {
-        Some(g) => Rc::clone(g),
+    let signature: Vec<ParamVal> = others().cloned().collect();
+    let group = match groups.iter().find(|(_, g)| *g.id == *id) {
+        Some((_, g)) => Rc::clone(g),
         None => {
             let mut hs: Vec<(String, String)> = headers.to_vec();
             if spec.method == "POST"
@@ -171,15 +187,16 @@ pub(crate) fn batch_item(
             let g = Rc::new(BatchGroup {
                 resource: resource.to_string(),
                 spec: Rc::clone(spec),
-                id,
+                id: id.into(),
                 path,
                 fixed_query,
                 keys_at,
                 body,
                 headers: hs.into(),
+                headers_in: Rc::clone(headers),
                 max_response_bytes,
             });
-            groups.push(Rc::clone(&g));
+            groups.push((signature, Rc::clone(&g)));
             g
         }
     };

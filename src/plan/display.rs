@@ -107,7 +107,7 @@ impl Plan<'_> {
                 match view
                     .keys
                     .iter_mut()
-                    .find(|(k, _)| super::canonical_key(k).as_deref() == Some(&b.canonical))
+                    .find(|(k, _)| super::canonical_key(k).as_deref() == Some(&*b.canonical))
                 {
                     Some((_, users)) => users.push(user),
                     None => view.keys.push((&b.key, vec![user])),
