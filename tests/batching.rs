@@ -644,3 +644,90 @@ batch
         }])
     );
 }
+
+#[test]
+fn where_a_batch_costs_per_item_fan_out_can_be_chosen_per_resource() {
+    // A batch endpoint that costs 10 ms plus 2 ms per key, next to a single-item endpoint of
+    // 20 ms: for 35 keys in chunks of 25 the batch takes 60 ms, the parallel fan-out 20 ms.
+    let mut batch = default_batch();
+    batch["max"] = json!(25);
+    let m = mappings(batch);
+    let handler = |r: &Request| {
+        let keys = query_values(&r.url, "id").len() as u64;
+        if keys > 0 {
+            products(r).after(10 + 2 * keys)
+        } else {
+            products(r).after(20)
+        }
+    };
+    let ids: Vec<u64> = (0..35).collect();
+    let batched = format!("from product with id = {}", json!(ids));
+    let (o, calls) = run_with(&m, &batched, &Inputs::default(), handler);
+    assert_eq!((calls.len(), o.stats.duration_ms), (2, 60));
+    let (o, calls) = run_with(
+        &m,
+        &format!("{batched} -> no-batch"),
+        &Inputs::default(),
+        handler,
+    );
+    assert_eq!((calls.len(), o.stats.duration_ms), (35, 20));
+    assert_eq!(
+        o.body.to_json()["product"]["result"][34],
+        json!({"id": 34, "name": "p34"})
+    );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any list of keys, any chunk size, any answer order and any missing keys: calls are
+        /// ceil(unique / max), and every item gets its own key's item, or null with a 404.
+        #[test]
+        fn every_item_gets_its_own_answer(
+            ids in prop::collection::vec(0u64..40, 0..60),
+            max in 1usize..12,
+            reverse in any::<bool>(),
+            absent in 0u64..5,
+        ) {
+            let mut batch = default_batch();
+            batch["max"] = json!(max);
+            let m = mappings(batch);
+            let (o, calls) = run_with(
+                &m,
+                &format!("from product with id = {}", json!(ids)),
+                &Inputs::default(),
+                move |r| {
+                    let mut items: Vec<Json> = query_values(&r.url, "id")
+                        .into_iter()
+                        .filter_map(|id| id.parse::<u64>().ok())
+                        .filter(|id| id % 5 != absent)
+                        .map(|id| json!({"id": id}))
+                        .collect();
+                    if reverse {
+                        items.reverse();
+                    }
+                    Reply::json(200, Json::Array(items)).after(5)
+                },
+            );
+            let mut unique = ids.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            prop_assert_eq!(calls.len(), unique.len().div_ceil(max));
+            let body = o.body.to_json();
+            for (i, id) in ids.iter().enumerate() {
+                let (status, result) = (&body["product"]["details"][i]["status"], &body["product"]["result"][i]);
+                if id % 5 == absent {
+                    prop_assert_eq!(status, &json!(404));
+                    prop_assert_eq!(result, &Json::Null);
+                } else {
+                    prop_assert_eq!(status, &json!(200));
+                    prop_assert_eq!(result, &json!({"id": id}));
+                }
+            }
+        }
+    }
+}
