@@ -2,8 +2,6 @@
 //! time their upstream `Cache-Control` allows, bounded by entries and bytes (least recently
 //! used out first). Errors are never stored. Time comes from the `Clock`.
 
-use std::collections::BTreeMap;
-
 use rustc_hash::FxHashMap;
 
 /// How the client cache behaves. Off unless the client is given one.
@@ -60,13 +58,13 @@ struct Entry<V> {
     used: u64,
 }
 
-/// A least-recently-used map with expiry. Hand-written: a hash map for lookups and an ordered
-/// map of use ticks for eviction, a few dozen lines instead of a dependency.
+/// A least-recently-used map with expiry. Hand-written, a few dozen lines instead of a
+/// dependency: a hash map whose entries carry a use tick; eviction scans for the oldest (a
+/// linear scan, done only when the cache is full, is smaller in wasm than an ordered index).
 #[derive(Debug)]
 pub(crate) struct Lru<V> {
     config: CacheConfig,
     entries: FxHashMap<String, Entry<V>>,
-    by_use: BTreeMap<u64, String>,
     tick: u64,
     bytes: usize,
 }
@@ -76,7 +74,6 @@ impl<V: Clone> Lru<V> {
         Lru {
             config,
             entries: FxHashMap::default(),
-            by_use: BTreeMap::new(),
             tick: 0,
             bytes: 0,
         }
@@ -90,9 +87,7 @@ impl<V: Clone> Lru<V> {
             return None;
         }
         self.tick += 1;
-        self.by_use.remove(&entry.used);
         entry.used = self.tick;
-        self.by_use.insert(self.tick, key.to_string());
         Some(entry.value.clone())
     }
 
@@ -105,15 +100,17 @@ impl<V: Clone> Lru<V> {
         while self.entries.len() >= self.config.max_entries
             || self.bytes + bytes > self.config.max_bytes
         {
-            let Some((_, oldest)) = self.by_use.pop_first() else {
-                break;
-            };
-            if let Some(e) = self.entries.remove(&oldest) {
-                self.bytes -= e.bytes;
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => self.remove(&k),
+                None => break,
             }
         }
         self.tick += 1;
-        self.by_use.insert(self.tick, key.clone());
         self.bytes += bytes;
         self.entries.insert(
             key,
@@ -128,7 +125,6 @@ impl<V: Clone> Lru<V> {
 
     fn remove(&mut self, key: &str) {
         if let Some(e) = self.entries.remove(key) {
-            self.by_use.remove(&e.used);
             self.bytes -= e.bytes;
         }
     }
