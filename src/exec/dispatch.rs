@@ -103,19 +103,23 @@ type ReplyFuture<'a> = LocalBoxFuture<'a, Rc<Result<Response, TransportError>>>;
 type ChunkFuture<'a> = LocalBoxFuture<'a, Rc<ChunkResult>>;
 type SharedReply<'a> = Shared<ReplyFuture<'a>>;
 type SharedChunk<'a> = Shared<ChunkFuture<'a>>;
-/// A chunk on the wire: its future (weakly), number and `METHOD URL`.
-type ChunkOnWire<'a> = (WeakShared<ChunkFuture<'a>>, usize, Rc<str>);
+/// A chunk on the wire: its future (weakly), number, `METHOD URL` and readers.
+type ChunkOnWire<'a> = (WeakShared<ChunkFuture<'a>>, usize, Rc<str>, Readers);
+/// How many requesters will still read each key of a chunk: the last one takes the item
+/// instead of copying it.
+type Readers = Rc<RefCell<FxHashMap<Rc<str>, usize>>>;
 
 /// A batch call's answer, split by key.
 #[derive(Debug)]
 pub(crate) struct ChunkResult {
     line: Rc<str>,
     outcome: Result<ChunkItems, ItemReply>,
+    readers: Readers,
 }
 
 #[derive(Debug)]
 struct ChunkItems {
-    items: FxHashMap<String, Result<Json, Json>>,
+    items: RefCell<FxHashMap<String, Result<Json, Json>>>,
     headers: Vec<(String, String)>,
 }
 
@@ -286,7 +290,7 @@ impl<'a> Dispatcher<'a> {
                     .groups
                     .get(&b.group.id)
                     .and_then(|g| g.in_flight.get(&*b.canonical));
-                live.filter(|(w, _, _)| w.upgrade().is_some())
+                live.filter(|(w, _, _, _)| w.upgrade().is_some())
                     .map(|_| "in flight")
             }
             None => {
@@ -413,11 +417,15 @@ impl<'a> Dispatcher<'a> {
         let spec = Rc::clone(&item.group.spec);
         let canonical = Rc::clone(&item.canonical);
         let group = st.groups.entry(Rc::clone(&item.group.id)).or_default();
-        if let Some((shared, number, line)) = group
+        if let Some((shared, number, line, readers)) = group
             .in_flight
             .get(&*item.canonical)
-            .and_then(|(w, n, l)| Some((w.upgrade()?, *n, Rc::clone(l))))
+            .and_then(|(w, n, l, r)| Some((w.upgrade()?, *n, Rc::clone(l), Rc::clone(r))))
         {
+            *readers
+                .borrow_mut()
+                .entry(Rc::clone(&canonical))
+                .or_insert(0) += 1;
             st.counters.joined += 1;
             return Fetch::Pending(
                 async move {
@@ -549,12 +557,17 @@ impl<'a> Dispatcher<'a> {
             };
             let canonicals: Vec<Rc<str>> =
                 members.iter().map(|k| Rc::clone(&k.canonical)).collect();
+            let readers: Readers = Rc::new(RefCell::new(
+                members
+                    .iter()
+                    .map(|k| (Rc::clone(&k.canonical), k.waiting.len()))
+                    .collect(),
+            ));
             let chunk: SharedChunk<'a> = chunk_call(
                 self.handle(),
                 Rc::clone(group),
                 request,
-                number,
-                Rc::clone(&line),
+                (number, Rc::clone(&line), Rc::clone(&readers)),
                 canonicals,
             )
             .boxed_local()
@@ -564,7 +577,7 @@ impl<'a> Dispatcher<'a> {
                 if let Some(weak) = chunk.downgrade() {
                     gs.in_flight.insert(
                         Rc::clone(&member.canonical),
-                        (weak, number, Rc::clone(&line)),
+                        (weak, number, Rc::clone(&line), Rc::clone(&readers)),
                     );
                 }
                 for (j, mailbox) in member.waiting.iter().enumerate() {
@@ -586,8 +599,7 @@ async fn chunk_call(
     this: Dispatcher<'_>,
     group: Rc<BatchGroup>,
     request: Request,
-    number: usize,
-    line: Rc<str>,
+    (number, line, readers): (usize, Rc<str>, Readers),
     canonicals: Vec<Rc<str>>,
 ) -> Rc<ChunkResult> {
     let result = this.transport.send(&request).await;
@@ -595,7 +607,11 @@ async fn chunk_call(
     let mut st = this.state.borrow_mut();
     if let Some(gs) = st.groups.get_mut(&group.id) {
         for c in &canonicals {
-            if gs.in_flight.get(&**c).is_some_and(|(_, n, _)| *n == number) {
+            if gs
+                .in_flight
+                .get(&**c)
+                .is_some_and(|(_, n, _, _)| *n == number)
+            {
                 gs.in_flight.remove(c);
             }
         }
@@ -605,7 +621,7 @@ async fn chunk_call(
         && let Some(ttl) = storable_for(header_value(&items.headers, "cache-control"), shared_cache)
     {
         let expires = this.clock.now_ms().saturating_add(ttl * 1000);
-        for (canonical, item) in &items.items {
+        for (canonical, item) in items.items.borrow().iter() {
             if let Ok(json) = item {
                 let reply = ItemReply {
                     status: 200,
@@ -618,7 +634,11 @@ async fn chunk_call(
             }
         }
     }
-    Rc::new(ChunkResult { line, outcome })
+    Rc::new(ChunkResult {
+        line,
+        outcome,
+        readers,
+    })
 }
 
 fn failure(status: u16, message: String) -> ItemReply {
@@ -706,7 +726,7 @@ fn split(
         }
     }
     Ok(ChunkItems {
-        items,
+        items: RefCell::new(items),
         headers: response.headers,
     })
 }
@@ -752,15 +772,28 @@ impl ChunkResult {
             Err(failure) => return failure.clone(),
             Ok(items) => items,
         };
-        match items.items.get(canonical) {
+        let last = match self.readers.borrow_mut().get_mut(canonical) {
+            Some(left) => {
+                *left = left.saturating_sub(1);
+                *left == 0
+            }
+            None => false,
+        };
+        let mut map = items.items.borrow_mut();
+        let item = if last {
+            map.remove(canonical)
+        } else {
+            map.get(canonical).cloned()
+        };
+        match item {
             Some(Ok(item)) => ItemReply {
                 status: 200,
-                body: ItemBody::Json(item.clone()),
+                body: ItemBody::Json(item),
                 headers: items.headers.clone(),
             },
             Some(Err(item)) => ItemReply {
-                status: item_error_status(item, spec),
-                body: ItemBody::Json(item.clone()),
+                status: item_error_status(&item, spec),
+                body: ItemBody::Json(item),
                 headers: Vec::new(),
             },
             None => match spec.missing {
