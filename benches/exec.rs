@@ -285,12 +285,25 @@ fn growth() {
             best = best.min(started.elapsed() / reps);
         }
         println!(
-            "  n = {n:>5}: {:>3} calls, {:>10.1?}, {:>6.2?} per item",
+            "  n = {n:>5}: {:>3} calls, {:>10.1?}, {:>6.2?} per item, peak RSS so far {}",
             once().1,
             best,
-            best / n
+            best / n,
+            peak_rss()
         );
     }
+}
+
+/// The process's peak resident memory (Linux), to see memory grow with n.
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l["VmHWM:".len()..].trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 criterion_group!(benches, bench, bench_batched);
