@@ -41,6 +41,9 @@ pub enum Served {
     Cached,
 }
 
+/// The chunk of a batch item that ended (timed out) before its chunk was known.
+pub const NOT_SENT: usize = usize::MAX;
+
 impl Served {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,10 +55,11 @@ impl Served {
         }
     }
 
+    /// The batch call's number, when a known batch call served it.
     pub fn chunk(self) -> Option<usize> {
         match self {
             Served::Joined { chunk } => chunk,
-            Served::Batched { chunk, .. } => Some(chunk),
+            Served::Batched { chunk, .. } if chunk != NOT_SENT => Some(chunk),
             _ => None,
         }
     }
@@ -507,7 +511,7 @@ impl<'a> Dispatcher<'a> {
             }
             .boxed_local(),
             Served::Batched {
-                chunk: usize::MAX,
+                chunk: NOT_SENT,
                 first: false,
             },
         )

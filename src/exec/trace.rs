@@ -42,7 +42,7 @@ impl Serialize for CallTrace {
         m.serialize_entry("endMs", &self.end_ms)?;
         m.serialize_entry("status", &self.status)?;
         m.serialize_entry("served", self.served.as_str())?;
-        if let Some(chunk) = self.served.chunk().filter(|&c| c != usize::MAX) {
+        if let Some(chunk) = self.served.chunk() {
             m.serialize_entry("chunk", &chunk)?;
         }
         if let Some(failure) = self.failure {
