@@ -42,7 +42,7 @@ pub enum Served {
 }
 
 /// The chunk of a batch item that ended (timed out) before its chunk was known.
-pub const NOT_SENT: usize = usize::MAX;
+pub(crate) const NOT_SENT: usize = usize::MAX;
 
 impl Served {
     pub fn as_str(self) -> &'static str {
