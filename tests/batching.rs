@@ -105,6 +105,13 @@ fn a_multiplexed_statement_becomes_one_batch_call_split_back_in_order() {
     );
     assert_eq!(statuses(&o, "product"), json!([200, 200, 200]));
     assert_eq!((o.stats.calls, o.stats.batched, o.stats.deduped), (1, 3, 0));
+    // A single value goes through the batch endpoint too, and its result stays an object.
+    let (o, lines) = run(default_batch(), "from product with id = 4");
+    assert_eq!(lines, vec!["GET http://u/products?id=4"]);
+    assert_eq!(
+        o.body.to_json()["product"]["result"],
+        json!({"id": 4, "name": "p4"})
+    );
 }
 
 #[test]
@@ -363,11 +370,21 @@ fn a_failed_chunk_fails_only_its_items() {
     assert_eq!(statuses(&o, "product"), json!([200, 200, 503, 503, 502]));
     assert_eq!(o.status, 200);
 
-    // A chunk answering what is not JSON fails its items with 502.
+    // A chunk answering what is not JSON, or JSON without items where `items` points, fails
+    // its items with 502.
     let (o, _) = run_with(&m, "from product with id = [1]", &Inputs::default(), |_| {
         Reply::text(200, "<html>")
     });
     assert_eq!(statuses(&o, "product"), json!([502]));
+    let (o, _) = run_with(&m, "from product with id = [1]", &Inputs::default(), |_| {
+        Reply::json(200, json!("no items"))
+    });
+    assert_eq!(statuses(&o, "product"), json!([502]));
+    // An empty array is an answer: every key is missing.
+    let (o, _) = run_with(&m, "from product with id = [1]", &Inputs::default(), |_| {
+        Reply::json(200, json!([]))
+    });
+    assert_eq!(statuses(&o, "product"), json!([404]));
 }
 
 #[test]

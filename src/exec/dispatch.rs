@@ -687,7 +687,22 @@ fn split(
     };
     let mut found: Vec<Json> = Vec::new();
     let mut map_form: Option<serde_json::Map<String, Json>> = None;
-    locate(&mut json, &spec.items, &mut found, &mut map_form, false);
+    let mut reached = false;
+    locate(
+        &mut json,
+        &spec.items,
+        &mut found,
+        &mut map_form,
+        false,
+        &mut reached,
+    );
+    if !reached {
+        return Err(failure(
+            502,
+            "the batch answer has no array or object of items where the mapping's 'items' points"
+                .into(),
+        ));
+    }
     let mut items = FxHashMap::default();
     let item_error = |item: &Json| {
         spec.item_error
@@ -736,30 +751,38 @@ fn split(
 }
 
 /// The items at `path`: array elements, or the object itself (map-keyed answers). Under a
-/// `[*]`, each object reached is an item.
+/// `[*]`, each object reached is an item. `reached` tells whether the path led anywhere.
 fn locate(
     json: &mut Json,
     path: &[PathStep],
     found: &mut Vec<Json>,
     map: &mut Option<serde_json::Map<String, Json>>,
     under_each: bool,
+    reached: &mut bool,
 ) {
     match path.split_first() {
         None => match json.take() {
-            Json::Array(items) => found.extend(items),
-            Json::Object(m) if !under_each && map.is_none() => *map = Some(m),
+            Json::Array(items) => {
+                *reached = true;
+                found.extend(items);
+            }
+            Json::Object(m) if !under_each && map.is_none() => {
+                *reached = true;
+                *map = Some(m);
+            }
             Json::Null => {}
             other => found.push(other),
         },
         Some((PathStep::Field(name), rest)) => {
             if let Some(v) = json.get_mut(name.as_str()) {
-                locate(v, rest, found, map, under_each);
+                locate(v, rest, found, map, under_each, reached);
             }
         }
         Some((PathStep::Each, rest)) => {
             if let Json::Array(items) = json {
+                *reached = true;
                 for item in items {
-                    locate(item, rest, found, map, true);
+                    locate(item, rest, found, map, true, reached);
                 }
             }
         }
