@@ -270,8 +270,10 @@ async fn run_statements(
     run_start: u64,
 ) -> Result<(Vec<Tree<Rc<Answer>>>, Stats, Vec<CallTrace>), Error> {
     let clock = &*dispatch.clock;
-    let mut trace = Vec::new();
+    let mut trace = Vec::with_capacity(plan.statements.len());
     let n = plan.statements.len();
+    // Statement names for the trace, made once per statement that calls.
+    let mut names: Vec<Option<Rc<str>>> = vec![None; n];
     let mut results: Results = (0..n).map(|_| None).collect();
     let mut waiting: Vec<Option<Waiting>> = (0..n).map(|_| None).collect();
     let mut started = vec![false; n];
@@ -404,12 +406,13 @@ async fn run_statements(
         let end = clock.now_ms().saturating_sub(run_start);
         for (n, (statement, slot)) in waiters.enumerate() {
             if let Some(call) = &answer.call {
+                let name =
+                    names[statement].get_or_insert_with(|| plan.statements[statement].id.into());
                 trace.push(CallTrace {
-                    statement: plan.statements[statement].id.to_string(),
+                    statement: Rc::clone(name),
                     item: slot,
-                    method: call.request.method,
-                    url: call.request.url.clone(),
-                    batch: sent.via.as_deref().map(str::to_string),
+                    call: Rc::clone(call),
+                    batch: sent.via.clone(),
                     start_ms: sent.start.saturating_sub(run_start),
                     end_ms: end,
                     status: answer.status,

@@ -1,22 +1,25 @@
 //! The per-call trace of a run: what each statement item asked for, when, and how it was
 //! served. A waterfall can be drawn from it.
 
+use std::rc::Rc;
+
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 pub use super::dispatch::Served;
+use crate::plan::Call;
 
-/// One call a statement item made (or was served without making).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One call a statement item made (or was served without making). Shares the call and the
+/// statement's name with the run: recording it copies no text.
+#[derive(Debug, Clone, PartialEq)]
 pub struct CallTrace {
     /// The statement's identifier.
-    pub statement: String,
+    pub statement: Rc<str>,
     /// The item's index in multiplex order (0 for a single call).
     pub item: usize,
-    pub method: &'static str,
-    /// The URL the item asked for.
-    pub url: String,
+    /// What the item asked for (method, URL, body, headers).
+    pub call: Rc<Call>,
     /// `METHOD URL` of the batch call that served it, when a batch call did.
-    pub batch: Option<String>,
+    pub batch: Option<Rc<str>>,
     /// Milliseconds from the run's start.
     pub start_ms: u64,
     pub end_ms: u64,
@@ -26,17 +29,27 @@ pub struct CallTrace {
     pub failure: Option<&'static str>,
 }
 
+impl CallTrace {
+    pub fn method(&self) -> &'static str {
+        self.call.request.method
+    }
+
+    pub fn url(&self) -> &str {
+        &self.call.request.url
+    }
+}
+
 impl Serialize for CallTrace {
     /// `{statement, item, method, url, batch?, startMs, endMs, status, served, chunk?,
     /// failure?}`.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("statement", &self.statement)?;
+        m.serialize_entry("statement", &*self.statement)?;
         m.serialize_entry("item", &self.item)?;
-        m.serialize_entry("method", self.method)?;
-        m.serialize_entry("url", &self.url)?;
+        m.serialize_entry("method", self.method())?;
+        m.serialize_entry("url", self.url())?;
         if let Some(batch) = &self.batch {
-            m.serialize_entry("batch", batch)?;
+            m.serialize_entry("batch", &**batch)?;
         }
         m.serialize_entry("startMs", &self.start_ms)?;
         m.serialize_entry("endMs", &self.end_ms)?;
