@@ -270,7 +270,7 @@ async fn run_statements(
     run_start: u64,
 ) -> Result<(Vec<Tree<Rc<Answer>>>, Stats, Vec<CallTrace>), Error> {
     let clock = &*dispatch.clock;
-    let mut trace = Vec::with_capacity(plan.statements.len());
+    let mut trace = Vec::new();
     let n = plan.statements.len();
     // Statement names for the trace, made once per statement that calls.
     let mut names: Vec<Option<Rc<str>>> = vec![None; n];
@@ -294,6 +294,7 @@ async fn run_statements(
     let mut by_key: FxHashMap<DedupeKey, usize> =
         FxHashMap::with_capacity_and_hasher(expected_calls, Default::default());
     calls.reserve(expected_calls);
+    trace.reserve(expected_calls);
 
     loop {
         let mut progressed = true;
