@@ -96,4 +96,11 @@ pub trait Clock {
     fn now_ms(&self) -> u64;
     /// A future that completes `ms` milliseconds from now.
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()>;
+    /// A future that completes at the end of the current task, after everything already
+    /// scheduled has run: the batch window `task`, in which concurrent queries add their keys.
+    /// In JavaScript, a `setTimeout(0)` or a `MessageChannel` message (never
+    /// `process.nextTick`, which runs before promise reactions).
+    fn defer(&self) -> LocalBoxFuture<'static, ()> {
+        self.sleep(0)
+    }
 }

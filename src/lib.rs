@@ -28,6 +28,7 @@
 //! assert_eq!(outcome.body.to_json()["product"]["result"][2], json!({"name": "tv"}));
 //! ```
 
+pub mod client;
 mod error;
 pub mod exec;
 pub mod http;
@@ -50,7 +51,8 @@ pub use syntax::ast::{
 pub use syntax::{ParseOptions, parse_with};
 pub use validate::validate;
 
-pub use exec::{Outcome, ResponseBody, Stats, error_outcome, execute};
+pub use client::{Client, ClientConfig, ClientTotals};
+pub use exec::{CacheConfig, CallTrace, Outcome, ResponseBody, Stats, error_outcome, execute};
 pub use http::{Clock, Request, Response, Transport, TransportError};
 pub use mapping::{MappingError, Mappings};
 pub use plan::{Inputs, Options, Plan, plan};
@@ -111,6 +113,7 @@ pub fn first_error(errors: Errors) -> Outcome {
             headers: Vec::new(),
             body: exec::ResponseBody::error("unknown error"),
             stats: Stats::default(),
+            trace: Vec::new(),
             error: None,
         },
     }

@@ -22,8 +22,10 @@ pub struct Mappings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mapping {
     pub template: UrlTemplate,
-    /// Settings of the object form beyond `url` (batch endpoints, later issues), kept verbatim.
+    /// Settings of the object form beyond `url`, kept verbatim (`batch` included).
     pub extra: serde_json::Map<String, Json>,
+    /// The batch endpoint of the object form's `batch`, checked at load time.
+    pub batch: Option<std::rc::Rc<BatchSpec>>,
 }
 
 /// A parsed URL template.
@@ -92,6 +94,7 @@ impl Mappings {
             Mapping {
                 template,
                 extra: serde_json::Map::new(),
+                batch: None,
             },
         );
         Ok(())
@@ -142,6 +145,14 @@ impl Mappings {
                     let mut extra = fields.clone();
                     extra.remove("url");
                     if let Some(m) = mappings.resources.get_mut(resource) {
+                        m.batch = match extra.get("batch") {
+                            Some(batch) => Some(std::rc::Rc::new(BatchSpec::parse(
+                                resource,
+                                &m.template,
+                                batch,
+                            )?)),
+                            None => None,
+                        };
                         m.extra = extra;
                     }
                 }
@@ -186,6 +197,9 @@ impl Mappings {
         }
     }
 }
+
+mod batch;
+pub use batch::{BatchSpec, Encoder, KeyPath, Missing, PathStep, Template, Window};
 
 impl UrlTemplate {
     /// Parse `http(s)://host[:port]/path/:placeholder[?:q1&:q2]`; the error is one line.
@@ -408,7 +422,7 @@ mod tests {
     #[test]
     fn loads_json_string_and_object_forms() {
         let m = Mappings::from_json(
-            r#"{"hero": "http://u/hero/:id", "price": {"url": "http://u/price/:id", "batch": {"on": "id"}}}"#,
+            r#"{"hero": "http://u/hero/:id", "price": {"url": "http://u/price/:id", "batch": {"on": "id", "request": "GET http://u/prices"}}}"#,
         );
         let m = match m {
             Ok(m) => m,
@@ -417,7 +431,13 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert!(
             m.get("price")
-                .is_some_and(|p| p.extra.contains_key("batch"))
+                .is_some_and(|p| p.extra.contains_key("batch") && p.batch.is_some())
+        );
+        let bad_batch = Mappings::from_json(
+            r#"{"price": {"url": "http://u/price/:id", "batch": {"on": "sku", "request": "GET http://u/p"}}}"#,
+        );
+        assert!(
+            bad_batch.is_err_and(|e| e.resource == "price" && e.message.starts_with("batch.on:"))
         );
         let bad = Mappings::from_json(r#"{"hero": 3}"#);
         assert_eq!(

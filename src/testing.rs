@@ -27,6 +27,8 @@ pub struct VirtualClock {
 struct ClockState {
     now: u64,
     next_id: u64,
+    /// Polls of the future [`VirtualClock::run`] drives (the `defer` window counts them).
+    pass: u64,
     /// (deadline, id) -> waker of the sleeping task.
     timers: BTreeMap<(u64, u64), Option<Waker>>,
 }
@@ -70,6 +72,7 @@ impl VirtualClock {
         let mut future = std::pin::pin!(future);
         loop {
             flag.0.store(false, Ordering::SeqCst);
+            self.state.borrow_mut().pass += 1;
             if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                 return Some(out);
             }
@@ -101,6 +104,23 @@ impl Clock for VirtualClock {
             deadline,
             id: None,
         }
+        .boxed_local()
+    }
+
+    /// Ready in the next pass of [`VirtualClock::run`] after its first poll: every task polled
+    /// in the same pass (a `join` of runs) has had its turn first.
+    fn defer(&self) -> LocalBoxFuture<'static, ()> {
+        let state = Rc::clone(&self.state);
+        let mut first_pass = None;
+        futures::future::poll_fn(move |cx| {
+            let pass = state.borrow().pass;
+            if first_pass.is_some_and(|p| pass > p) {
+                return std::task::Poll::Ready(());
+            }
+            first_pass.get_or_insert(pass);
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        })
         .boxed_local()
     }
 }
@@ -230,6 +250,7 @@ pub struct FakeTransport {
     clock: VirtualClock,
     handler: Handler,
     calls: RefCell<Vec<RecordedCall>>,
+    aborted: RefCell<Vec<String>>,
 }
 
 impl std::fmt::Debug for FakeTransport {
@@ -246,6 +267,7 @@ impl FakeTransport {
             clock: clock.clone(),
             handler: Box::new(handler),
             calls: RefCell::new(Vec::new()),
+            aborted: RefCell::new(Vec::new()),
         }
     }
 
@@ -257,6 +279,32 @@ impl FakeTransport {
     /// `METHOD url` of every call, in sending order.
     pub fn lines(&self) -> Vec<String> {
         self.calls.borrow().iter().map(RecordedCall::line).collect()
+    }
+
+    /// `METHOD url` of the calls whose future was dropped before its answer came (what a
+    /// real transport aborts).
+    pub fn aborted(&self) -> Vec<String> {
+        self.aborted.borrow().clone()
+    }
+}
+
+/// Records the call as aborted when dropped before [`AbortWatch::finish`].
+struct AbortWatch<'a> {
+    aborted: &'a RefCell<Vec<String>>,
+    line: Option<String>,
+}
+
+impl AbortWatch<'_> {
+    fn finish(mut self) {
+        self.line = None;
+    }
+}
+
+impl Drop for AbortWatch<'_> {
+    fn drop(&mut self) {
+        if let Some(line) = self.line.take() {
+            self.aborted.borrow_mut().push(line);
+        }
     }
 }
 
@@ -274,8 +322,13 @@ impl Transport for FakeTransport {
             return futures::future::ready(reply.result).boxed_local();
         }
         let sleep = self.clock.sleep(reply.latency_ms);
+        let watch = AbortWatch {
+            aborted: &self.aborted,
+            line: Some(format!("{} {}", request.method, request.url)),
+        };
         async move {
             sleep.await;
+            watch.finish();
             reply.result
         }
         .boxed_local()

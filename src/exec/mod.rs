@@ -3,8 +3,11 @@
 //! statement timeout and the whole run races the query deadline. Every statement ends with a
 //! status.
 
+pub(crate) mod cache;
 mod chain;
+pub(crate) mod dispatch;
 pub(crate) mod shape;
+pub mod trace;
 
 use rustc_hash::FxHashMap;
 use std::rc::Rc;
@@ -21,7 +24,10 @@ use crate::plan::values::{ChainSource, Val};
 use crate::plan::{
     CacheDirective, Call, DependencyKind, Item, Plan, Tree, build_items, too_many_calls,
 };
+pub use cache::{CacheConfig, storable_for};
+use dispatch::{Dispatcher, Fetch, Fetched, ItemBody, ItemReply, Reply, Served};
 pub use shape::{Outcome, ResponseBody, Stats};
+pub use trace::CallTrace;
 
 /// What one multiplexed item got: an upstream answer, a timeout, a transport error or a skip.
 #[derive(Debug)]
@@ -110,6 +116,24 @@ impl Answer {
         }
     }
 
+    /// A batch item's answer, shaped like a single call's.
+    fn from_item(reply: ItemReply, call: Rc<Call>, time: u64) -> Answer {
+        Answer {
+            status: reply.status,
+            cache: header_value(&reply.headers, "cache-control")
+                .map(CacheDirective::parse_header)
+                .unwrap_or_default(),
+            body: match reply.body {
+                ItemBody::Json(j) => Body::Json(j),
+                ItemBody::Text(t) => Body::Text(t),
+                ItemBody::Empty => Body::Empty,
+            },
+            headers: reply.headers,
+            call: Some(call),
+            response_time_ms: time,
+        }
+    }
+
     /// The body as JSON when it is JSON (parsed now if it was passed through raw).
     pub(crate) fn json(&self) -> Option<std::borrow::Cow<'_, Json>> {
         match &self.body {
@@ -129,13 +153,22 @@ fn too_large(limit: usize) -> String {
 /// Run a plan. Never fails: query-level errors (deadline, limits) are an [`Outcome`] with
 /// `error` set and restQL's `{"error": ...}` body.
 pub async fn execute(plan: &Plan<'_>, transport: &dyn Transport, clock: &dyn Clock) -> Outcome {
+    execute_with(plan, &Dispatcher::for_run(transport, clock)).await
+}
+
+/// [`execute`] through a dispatcher (a single run's, or a client's shared one).
+pub(crate) async fn execute_with(plan: &Plan<'_>, dispatch: &Dispatcher<'_>) -> Outcome {
+    let clock = &*dispatch.clock;
     let started = clock.now_ms();
-    let run = std::pin::pin!(run_statements(plan, transport, clock));
+    let run = std::pin::pin!(run_statements(plan, dispatch, started));
     let deadline = clock.sleep(plan.deadline_ms);
     let outcome = match select(run, deadline).await {
-        Either::Left((Ok((results, mut stats)), _)) => {
+        Either::Left((Ok((results, mut stats, trace)), _)) => {
             stats.duration_ms = clock.now_ms().saturating_sub(started);
-            shape::shape(plan, results, stats)
+            Outcome {
+                trace,
+                ..shape::shape(plan, results, stats)
+            }
         }
         Either::Left((Err(error), _)) => error_outcome(error),
         Either::Right(_) => {
@@ -180,6 +213,7 @@ pub fn error_outcome(error: Error) -> Outcome {
         headers: Vec::new(),
         body: ResponseBody::error(&error.message),
         stats: Stats::default(),
+        trace: Vec::new(),
         error: Some(error),
     }
 }
@@ -224,12 +258,27 @@ struct Waiting {
 
 type Results = Vec<Option<Tree<Rc<Answer>>>>;
 
+/// What one sent call came back with.
+struct Sent {
+    id: usize,
+    answer: Answer,
+    served: Served,
+    /// The batch call that served it.
+    via: Option<Rc<str>>,
+    start: u64,
+    failure: Option<&'static str>,
+}
+
 async fn run_statements(
     plan: &Plan<'_>,
-    transport: &dyn Transport,
-    clock: &dyn Clock,
-) -> Result<(Vec<Tree<Rc<Answer>>>, Stats), Error> {
+    dispatch: &Dispatcher<'_>,
+    run_start: u64,
+) -> Result<(Vec<Tree<Rc<Answer>>>, Stats, Vec<CallTrace>), Error> {
+    let clock = &*dispatch.clock;
+    let mut trace = Vec::new();
     let n = plan.statements.len();
+    // Statement names for the trace, made once per statement that calls.
+    let mut names: Vec<Option<Rc<str>>> = vec![None; n];
     let mut results: Results = (0..n).map(|_| None).collect();
     let mut waiting: Vec<Option<Waiting>> = (0..n).map(|_| None).collect();
     let mut started = vec![false; n];
@@ -250,6 +299,7 @@ async fn run_statements(
     let mut by_key: FxHashMap<DedupeKey, usize> =
         FxHashMap::with_capacity_and_hasher(expected_calls, Default::default());
     calls.reserve(expected_calls);
+    trace.reserve(expected_calls);
 
     loop {
         let mut progressed = true;
@@ -293,14 +343,12 @@ async fn run_statements(
                             let key = DedupeKey(Rc::clone(call), sp.timeout_ms);
                             let id = *by_key.entry(key).or_insert_with(|| {
                                 calls.push(CallEntry::default());
-                                stats.calls += 1;
                                 in_flight.push(send(
                                     calls.len() - 1,
                                     Rc::clone(call),
                                     sp.timeout_ms,
                                     sp.parse_body,
-                                    transport,
-                                    clock,
+                                    dispatch,
                                 ));
                                 calls.len() - 1
                             });
@@ -340,10 +388,20 @@ async fn run_statements(
         if results.iter().all(Option::is_some) {
             break;
         }
-        let Some((id, answer)) = in_flight.next().await else {
+        let Some(sent) = in_flight.next().await else {
             break;
         };
-        let answer = Rc::new(answer);
+        match sent.served {
+            Served::Sent | Served::Batched { first: true, .. } => stats.calls += 1,
+            Served::Joined { .. } => stats.deduped += 1,
+            Served::Cached => stats.cache_hits += 1,
+            Served::Deduped | Served::Batched { .. } => {}
+        }
+        if matches!(sent.served, Served::Batched { .. }) {
+            stats.batched += 1;
+        }
+        let id = sent.id;
+        let answer = Rc::new(sent.answer);
         let entry = &mut calls[id];
         entry.answer = Some(Rc::clone(&answer));
         let waiters = entry
@@ -351,7 +409,23 @@ async fn run_statements(
             .take()
             .into_iter()
             .chain(std::mem::take(&mut entry.more));
-        for (statement, slot) in waiters {
+        let end = clock.now_ms().saturating_sub(run_start);
+        for (n, (statement, slot)) in waiters.enumerate() {
+            if let Some(call) = &answer.call {
+                let name =
+                    names[statement].get_or_insert_with(|| plan.statements[statement].id.into());
+                trace.push(CallTrace {
+                    statement: Rc::clone(name),
+                    item: slot,
+                    call: Rc::clone(call),
+                    batch: sent.via.clone(),
+                    start_ms: sent.start.saturating_sub(run_start),
+                    end_ms: end,
+                    status: answer.status,
+                    served: if n == 0 { sent.served } else { Served::Deduped },
+                    failure: sent.failure,
+                });
+            }
             if let Some(w) = waiting[statement].as_mut() {
                 w.answers[slot] = Some(Rc::clone(&answer));
                 w.pending -= 1;
@@ -368,7 +442,7 @@ async fn run_statements(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Tree::Group(Vec::new())))
         .collect();
-    Ok((results, stats))
+    Ok((results, stats, trace))
 }
 
 fn finish(w: Waiting) -> Tree<Rc<Answer>> {
@@ -404,37 +478,82 @@ fn unresolved_dependency<'p>(plan: &'p Plan<'_>, i: usize, results: &Results) ->
 
 /// One call raced against its timeout. Not boxed: the set of calls in flight holds this one
 /// future type.
-async fn send(
+fn send<'s>(
     id: usize,
     call: Rc<Call>,
     timeout_ms: u64,
     parse: bool,
-    transport: &dyn Transport,
-    clock: &dyn Clock,
-) -> (usize, Answer) {
+    dispatch: &'s Dispatcher<'_>,
+) -> impl std::future::Future<Output = Sent> + 's {
+    let clock = &*dispatch.clock;
     let start = clock.now_ms();
-    let limit = call.request.max_response_bytes;
-    let outcome = {
-        let mut sending = transport.send(&call.request);
-        // An answer already there (caches, in-memory transports) needs no timer.
-        match (&mut sending).now_or_never() {
-            Some(r) => Some(r),
-            None => match select(sending, clock.sleep(timeout_ms)).await {
-                Either::Left((r, _)) => Some(r),
-                Either::Right(_) => None,
-            },
+    // Registered now, not at the first poll: a batch window must see every key the run
+    // starts before it is polled.
+    let fetch = dispatch.fetch(&call);
+    async move {
+        let limit = call.request.max_response_bytes;
+        let (outcome, hint) = {
+            let direct: fn(_) -> Fetched = |r| Fetched {
+                reply: Reply::Http(r),
+                served: Served::Sent,
+                via: None,
+            };
+            let (mut fetch, hint) = match fetch {
+                Fetch::Ready(f) => (Either::Left(futures::future::ready(f)), Served::Cached),
+                Fetch::Direct => (
+                    Either::Right(Either::Left(
+                        dispatch.transport.send(&call.request).map(direct),
+                    )),
+                    Served::Sent,
+                ),
+                Fetch::Pending(fut, hint) => (Either::Right(Either::Right(fut)), hint),
+            };
+            // An answer already there (caches, in-memory transports) needs no timer.
+            let outcome = match (&mut fetch).now_or_never() {
+                Some(r) => Some(r),
+                None => match select(fetch, clock.sleep(timeout_ms)).await {
+                    Either::Left((r, _)) => Some(r),
+                    Either::Right(_) => None,
+                },
+            };
+            (outcome, hint)
+        };
+        let time = clock.now_ms().saturating_sub(start);
+        let (answer, served, via, failure) = match outcome {
+            None => (
+                Answer::synthetic(408, "request timed out".into(), Some(call), time),
+                hint,
+                None,
+                Some("timeout"),
+            ),
+            Some(Fetched { reply, served, via }) => {
+                let (answer, failure) = match reply {
+                    Reply::Http(Ok(response)) => (
+                        Answer::from_response(response, call, time, limit, parse),
+                        None,
+                    ),
+                    Reply::Http(Err(TransportError::TooLarge { limit })) => (
+                        Answer::synthetic(502, too_large(limit), Some(call), time),
+                        Some("failed"),
+                    ),
+                    Reply::Http(Err(e)) => (
+                        Answer::synthetic(502, e.to_string(), Some(call), time),
+                        Some("failed"),
+                    ),
+                    Reply::Item(item) => (Answer::from_item(item, call, time), None),
+                };
+                (answer, served, via, failure)
+            }
+        };
+        Sent {
+            id,
+            answer,
+            served,
+            via,
+            start,
+            failure,
         }
-    };
-    let time = clock.now_ms().saturating_sub(start);
-    let answer = match outcome {
-        None => Answer::synthetic(408, "request timed out".into(), Some(call), time),
-        Some(Ok(response)) => Answer::from_response(response, call, time, limit, parse),
-        Some(Err(TransportError::TooLarge { limit })) => {
-            Answer::synthetic(502, too_large(limit), Some(call), time)
-        }
-        Some(Err(e)) => Answer::synthetic(502, e.to_string(), Some(call), time),
-    };
-    (id, answer)
+    }
 }
 
 /// Chained values from the results of finished statements.

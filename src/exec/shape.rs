@@ -232,6 +232,8 @@ pub struct Outcome {
     /// `{id: {details, result}}`, or `{"error": message}` for a query error.
     pub body: ResponseBody,
     pub stats: Stats,
+    /// Every call the statements made, in the order the answers came.
+    pub trace: Vec<crate::exec::CallTrace>,
     /// A whole-query failure (timeout, limit), with its code.
     pub error: Option<Error>,
 }
@@ -342,6 +344,7 @@ pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stat
         headers,
         body: ResponseBody(BodyKind::Statements(statements)),
         stats,
+        trace: Vec::new(),
         error: None,
     }
 }

@@ -8,7 +8,15 @@ use std::fmt::Write;
 
 use serde_json::{Value as Json, json};
 
-use super::{DependencyKind, Item, Plan, StatementPlan, Tree};
+use super::{BatchGroup, DependencyKind, Item, Plan, StatementPlan, Tree};
+
+/// The calls known at plan time that go to one batch group: unique keys in first-seen order,
+/// and who asks for each.
+#[derive(Debug)]
+pub(crate) struct BatchView<'p> {
+    pub(crate) group: &'p BatchGroup,
+    pub(crate) keys: Vec<(&'p Json, Vec<String>)>,
+}
 
 impl Plan<'_> {
     /// The indented text form; stable, so it is snapshot-tested.
@@ -37,7 +45,76 @@ impl Plan<'_> {
                 let _ = writeln!(out, "  #{fingerprint} one call for {}", users.join(", "));
             }
         }
+        let batches = self.batch_views();
+        if !batches.is_empty() {
+            let _ = writeln!(out, "batch");
+        }
+        for view in &batches {
+            let g = view.group;
+            let keys: Vec<&Json> = view.keys.iter().map(|(k, _)| *k).collect();
+            let chunks = g.chunks(&keys);
+            let _ = writeln!(
+                out,
+                "  {} via {}: {} item{}, {} unique key{}, {} call{} (max {}, max-url {})",
+                g.resource,
+                g.spec.request_line(),
+                view.keys.iter().map(|(_, u)| u.len()).sum::<usize>(),
+                plural(view.keys.iter().map(|(_, u)| u.len()).sum::<usize>()),
+                keys.len(),
+                plural(keys.len()),
+                chunks.len(),
+                plural(chunks.len()),
+                g.spec.max,
+                g.spec.max_url
+            );
+            for (i, chunk) in chunks.iter().enumerate() {
+                let (url, body) = g.render(chunk);
+                let _ = write!(out, "    chunk {i}: {} {url}", g.spec.method);
+                if let Some(body) = body {
+                    let _ = write!(out, " {body}");
+                }
+                let _ = writeln!(out, " ({} key{})", chunk.len(), plural(chunk.len()));
+            }
+        }
         out
+    }
+
+    /// Batch groups of the calls known at plan time, in query order.
+    pub(crate) fn batch_views(&self) -> Vec<BatchView<'_>> {
+        let mut views: Vec<BatchView<'_>> = Vec::new();
+        for sp in &self.statements {
+            let Some(items) = &sp.items else { continue };
+            let multiplexed = items.is_multiplexed();
+            for (i, item) in items.leaves().into_iter().enumerate() {
+                let Item::Call(c) = item else { continue };
+                let Some(b) = &c.batch else { continue };
+                let user = if multiplexed {
+                    format!("{}[{i}]", sp.id)
+                } else {
+                    sp.id.to_string()
+                };
+                let at = match views.iter().position(|v| v.group.id == b.group.id) {
+                    Some(at) => at,
+                    None => {
+                        views.push(BatchView {
+                            group: &b.group,
+                            keys: Vec::new(),
+                        });
+                        views.len() - 1
+                    }
+                };
+                let view = &mut views[at];
+                match view
+                    .keys
+                    .iter_mut()
+                    .find(|(k, _)| super::canonical_key(k).as_deref() == Some(&*b.canonical))
+                {
+                    Some((_, users)) => users.push(user),
+                    None => view.keys.push((&b.key, vec![user])),
+                }
+            }
+        }
+        views
     }
 
     fn write_statement(
@@ -180,6 +257,13 @@ impl Plan<'_> {
                     .collect();
                 let calls = sp.items.as_ref().map(|items| {
                     items.map(&mut |item| match item {
+                        Item::Call(c) if c.batch.is_some() => json!({
+                            "key": c.key().fingerprint(),
+                            "method": c.request.method,
+                            "url": c.request.url,
+                            "body": c.request.body,
+                            "batchKey": c.batch.as_ref().map(|b| &b.key),
+                        }),
                         Item::Call(c) => json!({
                             "key": c.key().fingerprint(),
                             "method": c.request.method,
@@ -216,13 +300,39 @@ impl Plan<'_> {
             .filter(|(_, users)| users.len() > 1)
             .map(|(key, users)| json!({"key": key, "items": users}))
             .collect();
-        json!({
+        let mut out = json!({
             "deadlineMs": self.deadline_ms,
             "waves": waves,
             "statements": statements,
             "dedupe": dedupe,
             "text": self.to_text(),
-        })
+        });
+        let batches: Vec<Json> = self
+            .batch_views()
+            .iter()
+            .map(|view| {
+                let g = view.group;
+                let keys: Vec<&Json> = view.keys.iter().map(|(k, _)| *k).collect();
+                let chunks: Vec<Json> = g
+                    .chunks(&keys)
+                    .iter()
+                    .map(|chunk| {
+                        let (url, body) = g.render(chunk);
+                        json!({"method": g.spec.method, "url": url, "body": body, "keys": chunk})
+                    })
+                    .collect();
+                json!({
+                    "resource": g.resource,
+                    "request": g.spec.request_line(),
+                    "keys": view.keys.iter().map(|(k, users)| json!({"key": k, "items": users})).collect::<Vec<_>>(),
+                    "chunks": chunks,
+                })
+            })
+            .collect();
+        if !batches.is_empty() {
+            out["batches"] = Json::Array(batches);
+        }
+        out
     }
 }
 

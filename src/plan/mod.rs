@@ -1,6 +1,7 @@
 //! The plan: which statement calls what, after what, multiplexed how. Pure data computed from
 //! the query, the mappings and the run inputs; no I/O, no clock, same input -> same plan.
 
+mod batch;
 mod display;
 pub(crate) mod request;
 pub(crate) mod values;
@@ -11,6 +12,7 @@ use crate::error::{Error, ErrorCode, Errors, Phase};
 use crate::exec::shape::{OnlyTree, compile_only};
 use crate::mapping::{Mappings, UrlTemplate};
 use crate::syntax::ast::{ChainItem, Query, Statement, UseKey, Value, ValueKind};
+pub use batch::{BatchGroup, BatchItem, canonical_key};
 pub use request::{Call, Item, RequestKey};
 use request::{RequestShape, build_item, missing_params_message};
 pub use values::Tree;
@@ -89,6 +91,9 @@ pub struct StatementPlan<'q> {
     /// The calls, when no chained value decides them; `None` until the executor resolves
     /// chains. Leaves are in multiplex order.
     pub items: Option<Tree<Item>>,
+    /// The resource's batch endpoint, unless the statement opts out (`-> no-batch`) or is
+    /// not a read (`from`).
+    pub batch: Option<std::rc::Rc<crate::mapping::BatchSpec>>,
     pub(crate) only: Option<OnlyTree>,
     /// Whether anything reads this statement's bodies as JSON (a chain, `only`, `in`);
     /// otherwise they are checked and passed through unparsed.
@@ -293,6 +298,14 @@ pub fn plan<'q>(
                 s_maxage: own.s_maxage.or(use_cache.s_maxage),
             },
             items: None,
+            batch: mapping.batch.clone().filter(|_| {
+                st.method == crate::syntax::ast::Method::From
+                    && !st.with.as_ref().is_some_and(|w| {
+                        w.params
+                            .iter()
+                            .any(|p| p.fns.contains(&crate::syntax::ast::ParamFn::NoBatch))
+                    })
+            }),
             parse_body: only.is_some() || st.in_target.is_some(),
             only,
         });
@@ -539,6 +552,7 @@ pub(crate) fn build_items(
         max_response_bytes: plan.options.max_response_bytes,
         debug: plan.options.debug,
     };
+    let mut groups = Vec::new();
     multiplex(params, budget, &mut |leaf| {
         let (params, body) = if has_body {
             let (body, params) = leaf
@@ -548,6 +562,19 @@ pub(crate) fn build_items(
         } else {
             (leaf, None)
         };
-        build_item(&shape, params, body)
+        let mut item = build_item(&shape, params, body);
+        if let (Some(spec), Item::Call(call)) = (&sp.batch, &mut item)
+            && let Some(call) = std::rc::Rc::get_mut(call)
+        {
+            call.batch = batch::batch_item(
+                &st.resource.name,
+                spec,
+                params,
+                &call.request.headers,
+                shape.max_response_bytes,
+                &mut groups,
+            );
+        }
+        item
     })
 }

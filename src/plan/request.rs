@@ -29,6 +29,12 @@ const NON_VARYING: [&str; 5] = [
     "x-b3-spanid",
 ];
 
+/// Whether a request header can vary the answer, so that it belongs in request keys, batch
+/// groups and cache keys.
+pub(crate) fn varies(name: &str) -> bool {
+    !NON_VARYING.iter().any(|x| name.eq_ignore_ascii_case(x))
+}
+
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
@@ -130,6 +136,8 @@ pub struct Call {
     pub request: Request,
     /// Query-string params as sent, for debug output (empty unless `Options::debug`).
     pub params: serde_json::Map<String, Json>,
+    /// The item's key and group when its resource has a batch endpoint.
+    pub batch: Option<crate::plan::BatchItem>,
 }
 
 /// Everything about a statement that does not change per multiplexed item.
@@ -301,6 +309,7 @@ pub(crate) fn build_item(
     Item::Call(Rc::new(Call {
         request,
         params: debug_params,
+        batch: None,
     }))
 }
 

@@ -216,6 +216,8 @@ pub(crate) fn apply_fns(key: &str, mut val: Val, fns: &[ParamFn]) -> ParamVal {
             ParamFn::AsBody => p.as_body = true,
             ParamFn::AsQuery => p.as_query = true,
             ParamFn::Flatten => val = flatten(val),
+            // A statement-level choice, read by the planner.
+            ParamFn::NoBatch => {}
             ParamFn::Json => {
                 val = encode(val, |j| Some(j.to_string()));
                 p.encoded = true;

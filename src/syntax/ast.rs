@@ -207,10 +207,12 @@ pub enum ParamFn {
     AsBody,
     AsQuery,
     Flatten,
+    /// Opts the statement out of its resource's batch endpoint: one call per item.
+    NoBatch,
 }
 
 impl ParamFn {
-    pub const ALL: [ParamFn; 7] = [
+    pub const ALL: [ParamFn; 8] = [
         ParamFn::NoMultiplex,
         ParamFn::NoExplode,
         ParamFn::Base64,
@@ -218,6 +220,7 @@ impl ParamFn {
         ParamFn::AsBody,
         ParamFn::AsQuery,
         ParamFn::Flatten,
+        ParamFn::NoBatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -229,6 +232,7 @@ impl ParamFn {
             ParamFn::AsBody => "as-body",
             ParamFn::AsQuery => "as-query",
             ParamFn::Flatten => "flatten",
+            ParamFn::NoBatch => "no-batch",
         }
     }
 

@@ -87,7 +87,8 @@ fn backtrack<T>() -> PResult<'static, T> {
     Err(nom::Err::Error(Fail::Backtrack))
 }
 
-const PARAM_FN_NAMES: &str = "no-multiplex, no-explode, base64, json, as-body, as-query, flatten";
+const PARAM_FN_NAMES: &str =
+    "no-multiplex, no-explode, base64, json, as-body, as-query, flatten, no-batch";
 const MODIFIER_KEYWORDS: [&str; 5] = ["headers", "timeout", "max-age", "s-max-age", "depends-on"];
 
 struct Parser<'a> {

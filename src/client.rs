@@ -1,0 +1,130 @@
+//! A client: mappings, options and the state its runs share. Several runs may be in progress
+//! at once (their futures are not `Send`; a wasm edge spawns each one on the JS event loop).
+//! Between its runs a client joins calls already on the wire, collects batch keys during each
+//! batch mapping's window, and, when given a cache, keeps answers for as long as their
+//! `Cache-Control` allows.
+
+use std::rc::Rc;
+
+use serde_json::{Value as Json, json};
+
+use crate::exec::dispatch::Dispatcher;
+use crate::exec::{CacheConfig, Outcome, execute_with};
+use crate::http::{Clock, Transport};
+use crate::mapping::Mappings;
+use crate::plan::{Inputs, Item, Options, plan};
+use crate::syntax::ast::Query;
+use crate::{Errors, check, first_error};
+
+/// What a client adds to [`Options`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// The answer cache; `None` (the default) keeps nothing.
+    pub cache: Option<CacheConfig>,
+}
+
+/// What a client's runs did, in total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientTotals {
+    /// Requests sent upstream (a batch call counts once).
+    pub calls: usize,
+    /// Requesters that joined a call another run had on the wire.
+    pub joined: usize,
+    /// Items served by batch calls.
+    pub batched: usize,
+    pub cache_hits: usize,
+}
+
+/// A restQL client over a transport and a clock.
+pub struct Client {
+    mappings: Mappings,
+    options: Options,
+    dispatch: Dispatcher<'static>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("mappings", &self.mappings.len())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn new(
+        transport: Rc<dyn Transport>,
+        clock: Rc<dyn Clock>,
+        mappings: Mappings,
+        options: Options,
+        config: ClientConfig,
+    ) -> Self {
+        Client {
+            mappings,
+            options,
+            dispatch: Dispatcher::shared(transport, clock, config.cache),
+        }
+    }
+
+    pub fn mappings(&self) -> &Mappings {
+        &self.mappings
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Run a query already parsed and validated from `source` (see [`crate::check`]).
+    pub async fn run(&self, query: &Query, source: &str, inputs: &Inputs) -> Outcome {
+        match plan(query, source, &self.mappings, inputs, &self.options) {
+            Ok(plan) => execute_with(&plan, &self.dispatch).await,
+            Err(errors) => first_error(errors),
+        }
+    }
+
+    /// Parse, validate and run `text`.
+    pub async fn run_text(&self, text: &str, inputs: &Inputs) -> Outcome {
+        match check(text) {
+            Ok(query) => self.run(&query, text, inputs).await,
+            Err(errors) => first_error(errors),
+        }
+    }
+
+    /// The plan as JSON (see [`crate::explain`]), with `live`: the calls known at plan time
+    /// that this client would serve from its cache or join on the wire right now.
+    pub fn explain(&self, text: &str, inputs: &Inputs) -> Result<Json, Errors> {
+        let query = check(text)?;
+        let plan = plan(&query, text, &self.mappings, inputs, &self.options)?;
+        let mut out = plan.to_json();
+        let mut live = Vec::new();
+        for sp in &plan.statements {
+            let Some(items) = &sp.items else { continue };
+            for (i, item) in items.leaves().into_iter().enumerate() {
+                if let Item::Call(call) = item
+                    && let Some(state) = self.dispatch.status_of(call)
+                {
+                    live.push(json!({
+                        "statement": sp.id,
+                        "item": i,
+                        "url": call.request.url,
+                        "key": call.batch.as_ref().map(|b| &b.key),
+                        "state": state,
+                    }));
+                }
+            }
+        }
+        out["live"] = Json::Array(live);
+        Ok(out)
+    }
+
+    /// Totals over every run so far.
+    pub fn totals(&self) -> ClientTotals {
+        let c = self.dispatch.counters();
+        ClientTotals {
+            calls: c.calls,
+            joined: c.joined,
+            batched: c.batched,
+            cache_hits: c.cache_hits,
+        }
+    }
+}

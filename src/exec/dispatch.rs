@@ -1,0 +1,879 @@
+//! Where the executor's calls go: straight to the transport, or through the shared state of a
+//! client: the cache, calls already on the wire (joined, not repeated) and batch groups that
+//! collect keys during a window and send them in chunks.
+//!
+//! Cancellation is counted by references: a call on the wire is a `Shared` future; the map of
+//! calls in flight keeps only a `WeakShared`, and each requester holds a clone. When the last
+//! requester drops its clone (its statement timed out, its run was dropped), the transport's
+//! future is dropped, which aborts the fetch.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared, WeakShared};
+use rustc_hash::FxHashMap;
+use serde_json::Value as Json;
+
+use crate::http::{Clock, Request, Response, Transport, TransportError, header_value};
+use crate::mapping::{BatchSpec, KeyPath, Missing, PathStep, Window};
+use crate::plan::request::varies;
+use crate::plan::{BatchGroup, BatchItem, Call, canonical_key};
+
+use super::cache::{CacheConfig, Lru, storable_for};
+
+/// How a requester was served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// Its own call.
+    Sent,
+    /// Another requester's call in the same query.
+    Deduped,
+    /// A call another query had on the wire.
+    Joined {
+        chunk: Option<usize>,
+    },
+    /// A batch call; `first` for the one requester the call is counted for.
+    Batched {
+        chunk: usize,
+        first: bool,
+    },
+    Cached,
+}
+
+/// The chunk of a batch item that ended (timed out) before its chunk was known.
+pub(crate) const NOT_SENT: usize = usize::MAX;
+
+impl Served {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Served::Sent => "sent",
+            Served::Deduped => "deduped",
+            Served::Joined { .. } => "joined",
+            Served::Batched { .. } => "batched",
+            Served::Cached => "cached",
+        }
+    }
+
+    /// The batch call's number, when a known batch call served it.
+    pub fn chunk(self) -> Option<usize> {
+        match self {
+            Served::Joined { chunk } => chunk,
+            Served::Batched { chunk, .. } if chunk != NOT_SENT => Some(chunk),
+            _ => None,
+        }
+    }
+}
+
+/// One batch item's answer, shaped like a single call's.
+#[derive(Debug, Clone)]
+pub(crate) struct ItemReply {
+    pub(crate) status: u16,
+    pub(crate) body: ItemBody,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum ItemBody {
+    Json(Json),
+    Text(String),
+    Empty,
+}
+
+#[derive(Debug)]
+pub(crate) enum Reply {
+    Http(Result<Response, TransportError>),
+    Item(ItemReply),
+}
+
+/// What a requester gets: the reply, how it was served and, for batch calls, the call made.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    pub(crate) reply: Reply,
+    pub(crate) served: Served,
+    /// `METHOD URL` of the batch call that served a batch item.
+    pub(crate) via: Option<Rc<str>>,
+}
+
+pub(crate) enum Fetch<'s> {
+    /// Straight to the transport (the caller sends): this requester's own call.
+    Direct,
+    Ready(Fetched),
+    /// With how it will be served as far as known now (for a requester that times out).
+    Pending(LocalBoxFuture<'s, Fetched>, Served),
+}
+
+type ReplyFuture<'a> = LocalBoxFuture<'a, Rc<Result<Response, TransportError>>>;
+type ChunkFuture<'a> = LocalBoxFuture<'a, Rc<ChunkResult>>;
+type SharedReply<'a> = Shared<ReplyFuture<'a>>;
+type SharedChunk<'a> = Shared<ChunkFuture<'a>>;
+/// A chunk on the wire: its future (weakly), number, `METHOD URL` and readers.
+type ChunkOnWire<'a> = (WeakShared<ChunkFuture<'a>>, usize, Rc<str>, Readers);
+/// How many requesters will still read each key of a chunk: the last one takes the item
+/// instead of copying it.
+type Readers = Rc<RefCell<FxHashMap<Rc<str>, usize>>>;
+
+/// A batch call's answer, split by key.
+#[derive(Debug)]
+pub(crate) struct ChunkResult {
+    line: Rc<str>,
+    outcome: Result<ChunkItems, ItemReply>,
+    readers: Readers,
+}
+
+#[derive(Debug)]
+struct ChunkItems {
+    items: RefCell<FxHashMap<String, Result<Json, Json>>>,
+    headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+enum CacheValue {
+    Response(Rc<Response>),
+    Item(Rc<ItemReply>),
+}
+
+/// Totals over a client's life.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DispatchCounters {
+    pub(crate) calls: usize,
+    pub(crate) joined: usize,
+    pub(crate) batched: usize,
+    pub(crate) cache_hits: usize,
+}
+
+/// The shared state: one per client, or one per run for [`crate::execute`].
+pub(crate) struct Dispatcher<'a> {
+    pub(crate) transport: Rc<dyn Transport + 'a>,
+    pub(crate) clock: Rc<dyn Clock + 'a>,
+    state: Rc<RefCell<State<'a>>>,
+    /// Join calls on the wire across runs (a client); a single run dedupes by itself.
+    share: bool,
+    /// Batch windows from the mappings (a client); a single run sends when it has started
+    /// every ready statement.
+    windows: bool,
+}
+
+impl std::fmt::Debug for Dispatcher<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("share", &self.share)
+            .field("windows", &self.windows)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct State<'a> {
+    in_flight: FxHashMap<String, WeakShared<ReplyFuture<'a>>>,
+    groups: FxHashMap<Rc<str>, GroupState<'a>>,
+    cache: Option<Lru<CacheValue>>,
+    cache_shared: bool,
+    next_chunk: usize,
+    counters: DispatchCounters,
+}
+
+#[derive(Default)]
+struct GroupState<'a> {
+    pending: Option<Rc<PendingBatch<'a>>>,
+    /// canonical key -> the chunk carrying it.
+    in_flight: FxHashMap<Rc<str>, ChunkOnWire<'a>>,
+}
+
+/// Keys collected for a group while its window is open.
+struct PendingBatch<'a> {
+    group: Rc<BatchGroup>,
+    keys: RefCell<Vec<PendingKey<'a>>>,
+    index: RefCell<FxHashMap<Rc<str>, usize>>,
+    window: Shared<LocalBoxFuture<'a, ()>>,
+    flushed: Cell<bool>,
+}
+
+struct PendingKey<'a> {
+    canonical: Rc<str>,
+    key: Json,
+    /// Each requester's mailbox; a dropped requester leaves a dead one.
+    waiting: Vec<Weak<Mailbox<'a>>>,
+}
+
+type Mailbox<'a> = RefCell<Option<Ticket<'a>>>;
+
+/// A requester's place in a chunk.
+struct Ticket<'a> {
+    chunk: SharedChunk<'a>,
+    number: usize,
+    first: bool,
+}
+
+/// Lends a borrowed transport where an `Rc` is wanted (a single run).
+struct Lent<'a, T: ?Sized>(&'a T);
+
+impl<T: Transport + ?Sized> Transport for Lent<'_, T> {
+    fn send<'b>(
+        &'b self,
+        request: &'b Request,
+    ) -> LocalBoxFuture<'b, Result<Response, TransportError>> {
+        self.0.send(request)
+    }
+}
+
+impl<T: Clock + ?Sized> Clock for Lent<'_, T> {
+    fn now_ms(&self) -> u64 {
+        self.0.now_ms()
+    }
+    fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
+        self.0.sleep(ms)
+    }
+    fn defer(&self) -> LocalBoxFuture<'static, ()> {
+        self.0.defer()
+    }
+}
+
+impl<'a> Dispatcher<'a> {
+    /// The state of one run: calls go straight out, batches close when the run has started
+    /// every ready statement.
+    pub(crate) fn for_run(transport: &'a dyn Transport, clock: &'a dyn Clock) -> Self {
+        Dispatcher {
+            transport: Rc::new(Lent(transport)),
+            clock: Rc::new(Lent(clock)),
+            state: Rc::default(),
+            share: false,
+            windows: false,
+        }
+    }
+
+    /// The state of a client, shared by its runs.
+    pub(crate) fn shared(
+        transport: Rc<dyn Transport + 'a>,
+        clock: Rc<dyn Clock + 'a>,
+        cache: Option<CacheConfig>,
+    ) -> Self {
+        let state = State {
+            cache: cache.map(Lru::new),
+            cache_shared: cache.is_some_and(|c| c.shared),
+            ..State::default()
+        };
+        Dispatcher {
+            transport,
+            clock,
+            state: Rc::new(RefCell::new(state)),
+            share: true,
+            windows: true,
+        }
+    }
+
+    fn handle(&self) -> Dispatcher<'a> {
+        Dispatcher {
+            transport: Rc::clone(&self.transport),
+            clock: Rc::clone(&self.clock),
+            state: Rc::clone(&self.state),
+            share: self.share,
+            windows: self.windows,
+        }
+    }
+
+    pub(crate) fn counters(&self) -> DispatchCounters {
+        self.state.borrow().counters
+    }
+
+    /// Whether a batch item or a request is fresh in the cache / on the wire (for explain).
+    pub(crate) fn status_of(&self, call: &Call) -> Option<&'static str> {
+        let st = self.state.borrow();
+        let now = self.clock.now_ms();
+        match &call.batch {
+            Some(b) => {
+                let key = item_cache_key(b);
+                if st
+                    .cache
+                    .as_ref()
+                    .is_some_and(|c| c.contains_fresh(&key, now))
+                {
+                    return Some("cached");
+                }
+                let live = st
+                    .groups
+                    .get(&b.group.id)
+                    .and_then(|g| g.in_flight.get(&*b.canonical));
+                live.filter(|(w, _, _, _)| w.upgrade().is_some())
+                    .map(|_| "in flight")
+            }
+            None => {
+                let key = request_cache_key(&call.request);
+                if st
+                    .cache
+                    .as_ref()
+                    .is_some_and(|c| c.contains_fresh(&key, now))
+                {
+                    return Some("cached");
+                }
+                st.in_flight
+                    .get(&key)
+                    .and_then(WeakShared::upgrade)
+                    .map(|_| "in flight")
+            }
+        }
+    }
+
+    /// Send `call` or join what already serves it.
+    pub(crate) fn fetch<'s>(&'s self, call: &Rc<Call>) -> Fetch<'s>
+    where
+        'a: 's,
+    {
+        if let Some(item) = &call.batch {
+            return self.fetch_item(item);
+        }
+        if !self.share {
+            self.state.borrow_mut().counters.calls += 1;
+            return Fetch::Direct;
+        }
+        let key = request_cache_key(&call.request);
+        let now = self.clock.now_ms();
+        let mut st = self.state.borrow_mut();
+        if let Some(cache) = st.cache.as_mut()
+            && let Some(CacheValue::Response(r)) = cache.get(&key, now)
+        {
+            st.counters.cache_hits += 1;
+            return Fetch::Ready(Fetched {
+                reply: Reply::Http(Ok((*r).clone())),
+                served: Served::Cached,
+                via: None,
+            });
+        }
+        if let Some(shared) = st.in_flight.get(&key).and_then(WeakShared::upgrade) {
+            st.counters.joined += 1;
+            return Fetch::Pending(
+                async move {
+                    let r = shared.await;
+                    Fetched {
+                        reply: Reply::Http((*r).clone()),
+                        served: Served::Joined { chunk: None },
+                        via: None,
+                    }
+                }
+                .boxed_local(),
+                Served::Joined { chunk: None },
+            );
+        }
+        st.counters.calls += 1;
+        let transport = Rc::clone(&self.transport);
+        let clock = Rc::clone(&self.clock);
+        let state = Rc::clone(&self.state);
+        let call = Rc::clone(call);
+        let owned_key = key.clone();
+        let wire: SharedReply<'a> = async move {
+            let result = transport.send(&call.request).await;
+            let mut st = state.borrow_mut();
+            st.in_flight.remove(&owned_key);
+            if let Ok(response) = &result
+                && (200..300).contains(&response.status)
+            {
+                let ttl = storable_for(response.header("cache-control"), st.cache_shared);
+                if let (Some(cache), Some(ttl)) = (st.cache.as_mut(), ttl) {
+                    let bytes = response.body.len() + 64;
+                    let expires = clock.now_ms().saturating_add(ttl * 1000);
+                    cache.insert(
+                        owned_key,
+                        CacheValue::Response(Rc::new(response.clone())),
+                        bytes,
+                        expires,
+                    );
+                }
+            }
+            Rc::new(result)
+        }
+        .boxed_local()
+        .shared();
+        if let Some(weak) = wire.downgrade() {
+            st.in_flight.insert(key, weak);
+        }
+        drop(st);
+        Fetch::Pending(
+            async move {
+                let r = wire.await;
+                let reply = Rc::try_unwrap(r).unwrap_or_else(|r| (*r).clone());
+                Fetched {
+                    reply: Reply::Http(reply),
+                    served: Served::Sent,
+                    via: None,
+                }
+            }
+            .boxed_local(),
+            Served::Sent,
+        )
+    }
+
+    fn fetch_item<'s>(&'s self, item: &BatchItem) -> Fetch<'s>
+    where
+        'a: 's,
+    {
+        let now = self.clock.now_ms();
+        let mut st = self.state.borrow_mut();
+        if let Some(cache) = st.cache.as_mut()
+            && let Some(CacheValue::Item(reply)) = cache.get(&item_cache_key(item), now)
+        {
+            st.counters.cache_hits += 1;
+            return Fetch::Ready(Fetched {
+                reply: Reply::Item((*reply).clone()),
+                served: Served::Cached,
+                via: None,
+            });
+        }
+        let spec = Rc::clone(&item.group.spec);
+        let canonical = Rc::clone(&item.canonical);
+        let group = st.groups.entry(Rc::clone(&item.group.id)).or_default();
+        if let Some((shared, number, line, readers)) = group
+            .in_flight
+            .get(&*item.canonical)
+            .and_then(|(w, n, l, r)| Some((w.upgrade()?, *n, Rc::clone(l), Rc::clone(r))))
+        {
+            *readers
+                .borrow_mut()
+                .entry(Rc::clone(&canonical))
+                .or_insert(0) += 1;
+            st.counters.joined += 1;
+            return Fetch::Pending(
+                async move {
+                    let chunk = shared.await;
+                    Fetched {
+                        reply: Reply::Item(chunk.reply_for(&canonical, &spec)),
+                        served: Served::Joined {
+                            chunk: Some(number),
+                        },
+                        via: Some(line),
+                    }
+                }
+                .boxed_local(),
+                Served::Joined {
+                    chunk: Some(number),
+                },
+            );
+        }
+        let pending = match &group.pending {
+            Some(p) if !p.flushed.get() => Rc::clone(p),
+            _ => {
+                let window = match (self.windows, spec.window) {
+                    (true, Window::Task) => self.clock.defer(),
+                    (true, Window::Ms(ms)) => self.clock.sleep(ms),
+                    (false, _) | (true, Window::Off) => futures::future::ready(()).boxed_local(),
+                };
+                let p = Rc::new(PendingBatch {
+                    group: Rc::clone(&item.group),
+                    keys: RefCell::default(),
+                    index: RefCell::default(),
+                    window: window.shared(),
+                    flushed: Cell::new(false),
+                });
+                group.pending = Some(Rc::clone(&p));
+                p
+            }
+        };
+        drop(st);
+        let mailbox: Rc<Mailbox<'a>> = Rc::new(RefCell::new(None));
+        {
+            let mut index = pending.index.borrow_mut();
+            let mut keys = pending.keys.borrow_mut();
+            let slot = *index.entry(Rc::clone(&item.canonical)).or_insert_with(|| {
+                keys.push(PendingKey {
+                    canonical: Rc::clone(&item.canonical),
+                    key: item.key.clone(),
+                    waiting: Vec::new(),
+                });
+                keys.len() - 1
+            });
+            keys[slot].waiting.push(Rc::downgrade(&mailbox));
+        }
+        let this = self.handle();
+        Fetch::Pending(
+            async move {
+                if mailbox.borrow().is_none() {
+                    pending.window.clone().await;
+                    this.flush(&pending);
+                }
+                drop(pending);
+                let ticket = mailbox.borrow_mut().take();
+                let Some(ticket) = ticket else {
+                    // Unreachable: a live requester always gets its ticket at the flush.
+                    return Fetched {
+                        reply: Reply::Item(failure(500, "the batch was not sent".into())),
+                        served: Served::Sent,
+                        via: None,
+                    };
+                };
+                let chunk = ticket.chunk.await;
+                Fetched {
+                    reply: Reply::Item(chunk.reply_for(&canonical, &spec)),
+                    served: Served::Batched {
+                        chunk: ticket.number,
+                        first: ticket.first,
+                    },
+                    via: Some(Rc::clone(&chunk.line)),
+                }
+            }
+            .boxed_local(),
+            Served::Batched {
+                chunk: NOT_SENT,
+                first: false,
+            },
+        )
+    }
+
+    /// Close a window: the keys whose requesters are still there go out in chunks.
+    fn flush(&self, pending: &Rc<PendingBatch<'a>>) {
+        if pending.flushed.replace(true) {
+            return;
+        }
+        let group = &pending.group;
+        let mut keys = pending.keys.take();
+        keys.retain_mut(|k| {
+            k.waiting.retain(|w| w.strong_count() > 0);
+            !k.waiting.is_empty()
+        });
+        let refs: Vec<&Json> = keys.iter().map(|k| &k.key).collect();
+        let chunks = group.chunks(&refs);
+        let mut st = self.state.borrow_mut();
+        let gs = st.groups.entry(Rc::clone(&group.id)).or_default();
+        if gs.pending.as_ref().is_some_and(|p| Rc::ptr_eq(p, pending)) {
+            gs.pending = None;
+        }
+        let mut at = 0;
+        let mut made = Vec::with_capacity(chunks.len());
+        for chunk_keys in &chunks {
+            let (url, body) = group.render(chunk_keys);
+            let members = &keys[at..at + chunk_keys.len()];
+            at += chunk_keys.len();
+            made.push((url, body, members));
+        }
+        let mut numbers = Vec::with_capacity(made.len());
+        for _ in &made {
+            numbers.push(st.next_chunk);
+            st.next_chunk += 1;
+        }
+        st.counters.calls += made.len();
+        st.counters.batched += keys.iter().map(|k| k.waiting.len()).sum::<usize>();
+        for ((url, body, members), number) in made.into_iter().zip(numbers) {
+            let line: Rc<str> = Rc::from(format!("{} {url}", group.spec.method));
+            let request = Request {
+                method: group.spec.method,
+                url,
+                headers: Rc::clone(&group.headers),
+                body,
+                max_response_bytes: group.max_response_bytes,
+            };
+            let canonicals: Vec<Rc<str>> =
+                members.iter().map(|k| Rc::clone(&k.canonical)).collect();
+            let readers: Readers = Rc::new(RefCell::new(
+                members
+                    .iter()
+                    .map(|k| (Rc::clone(&k.canonical), k.waiting.len()))
+                    .collect(),
+            ));
+            let chunk: SharedChunk<'a> = chunk_call(
+                self.handle(),
+                Rc::clone(group),
+                request,
+                (number, Rc::clone(&line), Rc::clone(&readers)),
+                canonicals,
+            )
+            .boxed_local()
+            .shared();
+            let gs = st.groups.entry(Rc::clone(&group.id)).or_default();
+            for (i, member) in members.iter().enumerate() {
+                if let Some(weak) = chunk.downgrade() {
+                    gs.in_flight.insert(
+                        Rc::clone(&member.canonical),
+                        (weak, number, Rc::clone(&line), Rc::clone(&readers)),
+                    );
+                }
+                for (j, mailbox) in member.waiting.iter().enumerate() {
+                    if let Some(mailbox) = mailbox.upgrade() {
+                        *mailbox.borrow_mut() = Some(Ticket {
+                            chunk: chunk.clone(),
+                            number,
+                            first: i == 0 && j == 0,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One batch call: send, split, fill the cache, leave the in-flight map.
+async fn chunk_call(
+    this: Dispatcher<'_>,
+    group: Rc<BatchGroup>,
+    request: Request,
+    (number, line, readers): (usize, Rc<str>, Readers),
+    canonicals: Vec<Rc<str>>,
+) -> Rc<ChunkResult> {
+    let result = this.transport.send(&request).await;
+    let outcome = split(&group.spec, result, request.max_response_bytes);
+    let mut st = this.state.borrow_mut();
+    if let Some(gs) = st.groups.get_mut(&group.id) {
+        for c in &canonicals {
+            if gs
+                .in_flight
+                .get(&**c)
+                .is_some_and(|(_, n, _, _)| *n == number)
+            {
+                gs.in_flight.remove(c);
+            }
+        }
+    }
+    let shared_cache = st.cache_shared;
+    if let (Some(cache), Ok(items)) = (st.cache.as_mut(), &outcome)
+        && let Some(ttl) = storable_for(header_value(&items.headers, "cache-control"), shared_cache)
+    {
+        let expires = this.clock.now_ms().saturating_add(ttl * 1000);
+        for (canonical, item) in items.items.borrow().iter() {
+            if let Ok(json) = item {
+                let reply = ItemReply {
+                    status: 200,
+                    body: ItemBody::Json(json.clone()),
+                    headers: items.headers.clone(),
+                };
+                let key = format!("{}\u{0}{canonical}", group.id);
+                let bytes = 64 + json.to_string().len();
+                cache.insert(key, CacheValue::Item(Rc::new(reply)), bytes, expires);
+            }
+        }
+    }
+    Rc::new(ChunkResult {
+        line,
+        outcome,
+        readers,
+    })
+}
+
+fn failure(status: u16, message: String) -> ItemReply {
+    ItemReply {
+        status,
+        body: ItemBody::Text(message),
+        headers: Vec::new(),
+    }
+}
+
+/// A batch answer split by key, or the failure every key of the chunk gets.
+fn split(
+    spec: &BatchSpec,
+    result: Result<Response, TransportError>,
+    limit: usize,
+) -> Result<ChunkItems, ItemReply> {
+    let response = match result {
+        Ok(r) => r,
+        Err(TransportError::TooLarge { limit }) => {
+            return Err(failure(502, super::too_large(limit)));
+        }
+        Err(e) => return Err(failure(502, e.to_string())),
+    };
+    if response.body.len() > limit {
+        return Err(failure(502, super::too_large(limit)));
+    }
+    let parsed = serde_json::from_slice::<Json>(&response.body);
+    if !(200..300).contains(&response.status) {
+        let body = match parsed {
+            Ok(j) => ItemBody::Json(j),
+            Err(_) if response.body.is_empty() => ItemBody::Empty,
+            Err(_) => ItemBody::Text(String::from_utf8_lossy(&response.body).into_owned()),
+        };
+        return Err(ItemReply {
+            status: response.status,
+            body,
+            headers: response.headers,
+        });
+    }
+    let Ok(mut json) = parsed else {
+        return Err(failure(502, "the batch answer is not JSON".into()));
+    };
+    let mut found: Vec<Json> = Vec::new();
+    let mut map_form: Option<serde_json::Map<String, Json>> = None;
+    let mut reached = false;
+    locate(
+        &mut json,
+        &spec.items,
+        &mut found,
+        &mut map_form,
+        false,
+        &mut reached,
+    );
+    if !reached {
+        return Err(failure(
+            502,
+            "the batch answer has no array or object of items where the mapping's 'items' points"
+                .into(),
+        ));
+    }
+    let mut items = FxHashMap::default();
+    let item_error = |item: &Json| {
+        spec.item_error
+            .as_ref()
+            .is_some_and(|p| get_path(item, p).is_some_and(|v| !v.is_null()))
+    };
+    match (&spec.key, map_form) {
+        (KeyPath::MapKey, Some(map)) => {
+            for (k, item) in map {
+                let failed = item_error(&item);
+                items
+                    .entry(k)
+                    .or_insert(if failed { Err(item) } else { Ok(item) });
+            }
+        }
+        (KeyPath::Field(path), None) => {
+            for item in found {
+                let Some(k) = get_path(&item, path).and_then(canonical_key) else {
+                    continue;
+                };
+                let failed = item_error(&item);
+                items
+                    .entry(k)
+                    .or_insert(if failed { Err(item) } else { Ok(item) });
+            }
+        }
+        (KeyPath::Field(path), Some(map)) => {
+            // A single object where an array was expected: one item.
+            let item = Json::Object(map);
+            if let Some(k) = get_path(&item, path).and_then(canonical_key) {
+                let failed = item_error(&item);
+                items.insert(k, if failed { Err(item) } else { Ok(item) });
+            }
+        }
+        (KeyPath::MapKey, None) => {
+            return Err(failure(
+                502,
+                "the batch answer has no object of items keyed by id".into(),
+            ));
+        }
+    }
+    Ok(ChunkItems {
+        items: RefCell::new(items),
+        headers: response.headers,
+    })
+}
+
+/// The items at `path`: array elements, or the object itself (map-keyed answers). Under a
+/// `[*]`, each object reached is an item. `reached` tells whether the path led anywhere.
+fn locate(
+    json: &mut Json,
+    path: &[PathStep],
+    found: &mut Vec<Json>,
+    map: &mut Option<serde_json::Map<String, Json>>,
+    under_each: bool,
+    reached: &mut bool,
+) {
+    match path.split_first() {
+        None => match json.take() {
+            Json::Array(items) => {
+                *reached = true;
+                found.extend(items);
+            }
+            Json::Object(m) if !under_each && map.is_none() => {
+                *reached = true;
+                *map = Some(m);
+            }
+            Json::Null => {}
+            other => found.push(other),
+        },
+        Some((PathStep::Field(name), rest)) => {
+            if let Some(v) = json.get_mut(name.as_str()) {
+                locate(v, rest, found, map, under_each, reached);
+            }
+        }
+        Some((PathStep::Each, rest)) => {
+            if let Json::Array(items) = json {
+                *reached = true;
+                for item in items {
+                    locate(item, rest, found, map, true, reached);
+                }
+            }
+        }
+    }
+}
+
+fn get_path<'j>(json: &'j Json, path: &[String]) -> Option<&'j Json> {
+    path.iter().try_fold(json, |j, k| j.get(k.as_str()))
+}
+
+impl ChunkResult {
+    fn reply_for(&self, canonical: &str, spec: &BatchSpec) -> ItemReply {
+        let items = match &self.outcome {
+            Err(failure) => return failure.clone(),
+            Ok(items) => items,
+        };
+        let last = match self.readers.borrow_mut().get_mut(canonical) {
+            Some(left) => {
+                *left = left.saturating_sub(1);
+                *left == 0
+            }
+            None => false,
+        };
+        let mut map = items.items.borrow_mut();
+        let item = if last {
+            map.remove(canonical)
+        } else {
+            map.get(canonical).cloned()
+        };
+        match item {
+            Some(Ok(item)) => ItemReply {
+                status: 200,
+                body: ItemBody::Json(item),
+                headers: items.headers.clone(),
+            },
+            Some(Err(item)) => ItemReply {
+                status: item_error_status(&item, spec),
+                body: ItemBody::Json(item),
+                headers: Vec::new(),
+            },
+            None => match spec.missing {
+                Missing::Null => ItemReply {
+                    status: 404,
+                    body: ItemBody::Empty,
+                    headers: Vec::new(),
+                },
+                Missing::Error => failure(
+                    404,
+                    format!("the batch answer has no item for the key '{canonical}'"),
+                ),
+            },
+        }
+    }
+}
+
+/// An item marked failed: its error's `status` (or the error itself when it is a status
+/// number), else 500.
+fn item_error_status(item: &Json, spec: &BatchSpec) -> u16 {
+    let error = spec.item_error.as_ref().and_then(|p| get_path(item, p));
+    let status = match error {
+        Some(Json::Number(n)) => n.as_u64(),
+        Some(Json::Object(m)) => m.get("status").and_then(Json::as_u64),
+        _ => None,
+    };
+    status
+        .and_then(|s| u16::try_from(s).ok())
+        .filter(|s| (400..600).contains(s))
+        .unwrap_or(500)
+}
+
+/// The key of an answer in the cache and in the map of calls in flight: method, URL, body and
+/// the headers that vary the answer (the rule of `RequestKey`).
+pub(crate) fn request_cache_key(request: &Request) -> String {
+    let mut key = String::with_capacity(request.url.len() + 32);
+    key.push_str(request.method);
+    key.push(' ');
+    key.push_str(&request.url);
+    key.push('\u{0}');
+    if let Some(body) = &request.body {
+        key.push_str(body);
+    }
+    // In the request's order: the same headers in another order only cost a separate entry.
+    for (n, v) in request.headers.iter().filter(|(n, _)| varies(n)) {
+        key.push('\u{0}');
+        key.extend(n.chars().map(|c| c.to_ascii_lowercase()));
+        key.push(':');
+        key.push_str(v);
+    }
+    key
+}
+
+fn item_cache_key(item: &BatchItem) -> String {
+    format!("{}\u{0}{}", item.group.id, item.canonical)
+}

@@ -1,0 +1,428 @@
+//! A client's shared state across concurrent runs, over the fake transport and the virtual
+//! clock: calls on the wire are joined, batch windows collect keys of several queries, a call is
+//! aborted only when its last requester has gone, and the cache follows Cache-Control.
+
+use std::rc::Rc;
+
+use futures::future::{Either, join, select};
+use restql::testing::{FakeTransport, Reply, VirtualClock};
+use restql::{
+    CacheConfig, Client, ClientConfig, Clock, Inputs, Mappings, Options, Outcome, Request,
+};
+use serde_json::{Value as Json, json};
+
+fn query_ids(url: &str) -> Vec<u64> {
+    url.split_once('?')
+        .map(|(_, q)| q)
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|p| p.strip_prefix("id="))
+        .filter_map(|v| v.parse().ok())
+        .collect()
+}
+
+/// Products by id (single and batch), 20 ms each, with the Cache-Control of `cache`.
+fn upstream(cache: Option<&'static str>) -> impl Fn(&Request) -> Reply {
+    move |r: &Request| {
+        let url = r.url.as_str();
+        let mut reply = if let Some(id) = url.strip_prefix("http://u/product/") {
+            match id {
+                "500" => Reply::json(500, json!({"error": "boom"})),
+                _ => Reply::json(200, json!({"id": id.parse::<u64>().unwrap_or(0)})),
+            }
+        } else {
+            let items: Vec<Json> = query_ids(url)
+                .into_iter()
+                .map(|id| json!({"id": id}))
+                .collect();
+            Reply::json(200, Json::Array(items))
+        };
+        if let Some(cc) = cache {
+            reply = reply.header("Cache-Control", cc);
+        }
+        reply.after(20)
+    }
+}
+
+fn mappings(window: Json) -> Mappings {
+    Mappings::from_json_value(&json!({
+        "single": "http://u/product/:id",
+        "product": {"url": "http://u/product/:id",
+                    "batch": {"on": "id", "request": "GET http://u/products", "window": window}},
+    }))
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+struct Setup {
+    clock: VirtualClock,
+    transport: Rc<FakeTransport>,
+    client: Client,
+}
+
+fn setup(window: Json, cache: Option<CacheConfig>, cache_control: Option<&'static str>) -> Setup {
+    let clock = VirtualClock::new();
+    let transport = Rc::new(FakeTransport::new(&clock, upstream(cache_control)));
+    let client = Client::new(
+        transport.clone(),
+        Rc::new(clock.clone()),
+        mappings(window),
+        Options::default(),
+        ClientConfig { cache },
+    );
+    Setup {
+        clock,
+        transport,
+        client,
+    }
+}
+
+impl Setup {
+    fn run(&self, query: &str) -> Outcome {
+        self.clock
+            .run(self.client.run_text(query, &Inputs::default()))
+            .unwrap_or_else(|| panic!("the run never ended"))
+    }
+
+    fn both(&self, a: &str, b: &str) -> (Outcome, Outcome) {
+        let inputs = Inputs::default();
+        self.clock
+            .run(join(
+                self.client.run_text(a, &inputs),
+                self.client.run_text(b, &inputs),
+            ))
+            .unwrap_or_else(|| panic!("the runs never ended"))
+    }
+
+    /// `b` starts `delay` ms after `a`.
+    fn staggered(&self, a: &str, b: &str, delay: u64) -> (Outcome, Outcome) {
+        let inputs = Inputs::default();
+        let later = async {
+            self.clock.sleep(delay).await;
+            self.client.run_text(b, &inputs).await
+        };
+        self.clock
+            .run(join(self.client.run_text(a, &inputs), later))
+            .unwrap_or_else(|| panic!("the runs never ended"))
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.transport.lines()
+    }
+}
+
+fn served(o: &Outcome) -> Vec<&'static str> {
+    o.trace.iter().map(|t| t.served.as_str()).collect()
+}
+
+#[test]
+fn concurrent_runs_join_a_call_on_the_wire() {
+    let s = setup(json!("task"), None, None);
+    let (a, b) = s.both("from single with id = 1", "from single with id = 1");
+    assert_eq!(s.lines(), vec!["GET http://u/product/1"]);
+    assert_eq!((a.stats.calls, a.stats.deduped), (1, 0));
+    assert_eq!((b.stats.calls, b.stats.deduped), (0, 1));
+    assert_eq!((served(&a), served(&b)), (vec!["sent"], vec!["joined"]));
+    assert_eq!(b.body.to_json()["single"]["result"], json!({"id": 1}));
+    // A call that has ended is not joined: without a cache the next run calls again.
+    s.run("from single with id = 1");
+    assert_eq!(s.lines().len(), 2);
+    assert_eq!(
+        s.client.totals(),
+        restql::ClientTotals {
+            calls: 2,
+            joined: 1,
+            batched: 0,
+            cache_hits: 0
+        }
+    );
+}
+
+#[test]
+fn concurrent_runs_share_a_batch_window() {
+    let s = setup(json!("task"), None, None);
+    let (a, b) = s.both(
+        "from product with id = [1, 2]",
+        "from product with id = [2, 3]",
+    );
+    assert_eq!(s.lines(), vec!["GET http://u/products?id=1&id=2&id=3"]);
+    assert_eq!((a.stats.calls, a.stats.batched), (1, 2));
+    assert_eq!((b.stats.calls, b.stats.batched), (0, 2));
+    assert_eq!(
+        b.body.to_json()["product"]["result"],
+        json!([{"id": 2}, {"id": 3}])
+    );
+    assert_eq!(
+        b.trace[0].batch.as_deref(),
+        Some("GET http://u/products?id=1&id=2&id=3")
+    );
+}
+
+#[test]
+fn a_window_in_milliseconds_collects_keys_of_runs_started_within_it() {
+    let s = setup(json!(10), None, None);
+    let (a, b) = s.staggered(
+        "from product with id = [1]",
+        "from product with id = [2]",
+        5,
+    );
+    assert_eq!(s.lines(), vec!["GET http://u/products?id=1&id=2"]);
+    assert_eq!(s.transport.calls()[0].at_ms, 10);
+    assert_eq!(a.stats.duration_ms, 30);
+    assert_eq!(b.body.to_json()["product"]["result"], json!([{"id": 2}]));
+}
+
+#[test]
+fn without_a_window_each_run_sends_its_own_batch_and_joins_keys_on_the_wire() {
+    let s = setup(json!("off"), None, None);
+    let (a, b) = s.both(
+        "from product with id = [1, 2]",
+        "from product with id = [2, 3]",
+    );
+    assert_eq!(
+        s.lines(),
+        vec![
+            "GET http://u/products?id=1&id=2",
+            "GET http://u/products?id=3"
+        ]
+    );
+    assert_eq!(served(&a), vec!["batched", "batched"]);
+    let mut b_served = served(&b);
+    b_served.sort();
+    assert_eq!(b_served, vec!["batched", "joined"]);
+    assert_eq!((b.stats.calls, b.stats.deduped, b.stats.batched), (1, 1, 1));
+}
+
+#[test]
+fn keys_already_in_a_chunk_on_the_wire_join_it_and_only_the_rest_is_sent() {
+    let s = setup(json!("task"), None, None);
+    let (_, b) = s.staggered(
+        "from product with id = [1, 2]",
+        "from product with id = [2, 3]",
+        5,
+    );
+    assert_eq!(
+        s.lines(),
+        vec![
+            "GET http://u/products?id=1&id=2",
+            "GET http://u/products?id=3"
+        ]
+    );
+    assert_eq!(s.transport.calls()[1].at_ms, 5);
+    assert_eq!(
+        b.body.to_json()["product"]["result"],
+        json!([{"id": 2}, {"id": 3}])
+    );
+    let joined = b.trace.iter().find(|t| t.served.as_str() == "joined");
+    assert!(
+        joined.is_some_and(|t| t.end_ms == 15 && t.served.chunk() == Some(0)),
+        "{:?}",
+        b.trace
+    );
+}
+
+#[test]
+fn a_dropped_run_leaves_the_call_to_the_others_and_the_last_one_aborts_it() {
+    let s = setup(json!("task"), None, None);
+    let inputs = Inputs::default();
+    // a is dropped at 10 ms; b still waits, so the call goes on.
+    let a = async {
+        let run = std::pin::pin!(s.client.run_text("from single with id = 1", &inputs));
+        match select(run, s.clock.sleep(10)).await {
+            Either::Left(_) => "finished",
+            Either::Right(_) => "dropped",
+        }
+    };
+    let b = s.client.run_text("from single with id = 1", &inputs);
+    let (a, b) = s.clock.run(join(a, b)).unwrap_or_else(|| panic!("hang"));
+    assert_eq!(a, "dropped");
+    assert_eq!(b.status, 200);
+    assert_eq!(s.lines(), vec!["GET http://u/product/1"]);
+    assert!(s.transport.aborted().is_empty());
+
+    // Both gone: the call is aborted.
+    let gone = async {
+        let both = join(
+            s.client.run_text("from single with id = 2", &inputs),
+            s.client.run_text("from single with id = 2", &inputs),
+        );
+        let both = std::pin::pin!(both);
+        matches!(select(both, s.clock.sleep(10)).await, Either::Right(_))
+    };
+    assert_eq!(s.clock.run(gone), Some(true));
+    assert_eq!(s.transport.aborted(), vec!["GET http://u/product/2"]);
+}
+
+#[test]
+fn a_batch_chunk_is_aborted_only_when_every_key_has_lost_its_requesters() {
+    let s = setup(json!("task"), None, None);
+    let inputs = Inputs::default();
+    let dropped_at_10 = |q: &'static str| {
+        let client = &s.client;
+        let clock = &s.clock;
+        let inputs = &inputs;
+        async move {
+            let run = std::pin::pin!(client.run_text(q, inputs));
+            matches!(select(run, clock.sleep(10)).await, Either::Right(_))
+        }
+    };
+    let kept = s.client.run_text("from product with id = [2]", &inputs);
+    let (dropped, kept) = s
+        .clock
+        .run(join(dropped_at_10("from product with id = [1, 2]"), kept))
+        .unwrap_or_else(|| panic!("hang"));
+    assert!(dropped);
+    assert_eq!(kept.body.to_json()["product"]["result"], json!([{"id": 2}]));
+    assert!(s.transport.aborted().is_empty());
+
+    assert_eq!(
+        s.clock.run(dropped_at_10("from product with id = [7, 8]")),
+        Some(true)
+    );
+    assert_eq!(
+        s.transport.aborted(),
+        vec!["GET http://u/products?id=7&id=8"]
+    );
+}
+
+#[test]
+fn each_requester_keeps_its_own_timeout() {
+    let s = setup(json!("task"), None, None);
+    let (a, b) = s.both(
+        "from single timeout 10 with id = 1",
+        "from single with id = 1",
+    );
+    assert_eq!(a.status, 408);
+    assert_eq!(a.trace[0].failure, Some("timeout"));
+    assert_eq!(b.status, 200);
+    assert_eq!(s.lines().len(), 1);
+    assert!(s.transport.aborted().is_empty());
+}
+
+fn cache(shared: bool) -> Option<CacheConfig> {
+    Some(CacheConfig {
+        shared,
+        ..CacheConfig::default()
+    })
+}
+
+#[test]
+fn the_cache_serves_fresh_answers_until_max_age_passes() {
+    let s = setup(json!("task"), cache(false), Some("max-age=10"));
+    s.run("from single with id = 1");
+    let hit = s.run("from single with id = 1");
+    assert_eq!((hit.stats.calls, hit.stats.cache_hits), (0, 1));
+    assert_eq!(served(&hit), vec!["cached"]);
+    assert_eq!(hit.body.to_json()["single"]["result"], json!({"id": 1}));
+    assert_eq!(hit.cache_control.as_deref(), Some("max-age=10"));
+    let explained = s
+        .client
+        .explain("from single with id = 1", &Inputs::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(explained["live"][0]["state"], json!("cached"));
+    s.clock.run(s.clock.sleep(10_000));
+    let expired = s.run("from single with id = 1");
+    assert_eq!((expired.stats.calls, expired.stats.cache_hits), (1, 0));
+    assert_eq!(s.lines().len(), 2);
+}
+
+#[test]
+fn batch_items_are_cached_one_by_one() {
+    let s = setup(json!("task"), cache(false), Some("max-age=60"));
+    s.run("from product with id = [1, 2]");
+    let o = s.run("from product with id = [2, 3]");
+    assert_eq!(
+        s.lines(),
+        vec![
+            "GET http://u/products?id=1&id=2",
+            "GET http://u/products?id=3"
+        ]
+    );
+    assert_eq!(
+        (o.stats.calls, o.stats.cache_hits, o.stats.batched),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        o.body.to_json()["product"]["result"],
+        json!([{"id": 2}, {"id": 3}])
+    );
+    let explained = s
+        .client
+        .explain("from product with id = [3, 4]", &Inputs::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        explained["live"],
+        json!([{"statement": "product", "item": 0, "url": "http://u/product/3", "key": 3, "state": "cached"}])
+    );
+}
+
+#[test]
+fn no_store_no_cache_and_errors_are_never_stored() {
+    for cc in ["no-store", "no-cache, max-age=60", "max-age=0"] {
+        let s = setup(
+            json!("task"),
+            cache(false),
+            Some(Box::leak(cc.to_string().into_boxed_str())),
+        );
+        s.run("from single with id = 1");
+        s.run("from single with id = 1");
+        assert_eq!(s.lines().len(), 2, "{cc}");
+    }
+    let s = setup(json!("task"), cache(false), Some("max-age=60"));
+    s.run("from single with id = 500");
+    let again = s.run("from single with id = 500");
+    assert_eq!((again.stats.calls, again.stats.cache_hits), (1, 0));
+}
+
+#[test]
+fn private_answers_stay_out_of_a_shared_cache() {
+    let private = setup(json!("task"), cache(false), Some("private, max-age=60"));
+    private.run("from single with id = 1");
+    private.run("from single with id = 1");
+    assert_eq!(private.lines().len(), 1);
+    let shared = setup(json!("task"), cache(true), Some("private, max-age=60"));
+    shared.run("from single with id = 1");
+    shared.run("from single with id = 1");
+    assert_eq!(shared.lines().len(), 2);
+    // A shared cache takes s-maxage over max-age.
+    let edge = setup(json!("task"), cache(true), Some("max-age=60, s-maxage=1"));
+    edge.run("from single with id = 1");
+    edge.clock.run(edge.clock.sleep(1_000));
+    edge.run("from single with id = 1");
+    assert_eq!(edge.lines().len(), 2);
+}
+
+#[test]
+fn the_cache_is_bounded_by_entries_and_bytes() {
+    let small = Some(CacheConfig {
+        max_entries: 1,
+        ..CacheConfig::default()
+    });
+    let s = setup(json!("task"), small, Some("max-age=60"));
+    for id in [1, 2, 1] {
+        s.run(&format!("from single with id = {id}"));
+    }
+    assert_eq!(s.lines().len(), 3);
+    let tiny = Some(CacheConfig {
+        max_bytes: 10,
+        ..CacheConfig::default()
+    });
+    let s = setup(json!("task"), tiny, Some("max-age=60"));
+    s.run("from single with id = 1");
+    s.run("from single with id = 1");
+    assert_eq!(s.lines().len(), 2);
+}
+
+#[test]
+fn different_credentials_never_share_calls_or_cache_entries() {
+    let s = setup(json!("task"), cache(false), Some("max-age=60"));
+    let (a, b) = s.both(
+        "from product headers Authorization = \"alice\" with id = [1]",
+        "from product headers Authorization = \"bob\" with id = [1]",
+    );
+    assert_eq!(s.lines().len(), 2);
+    assert_eq!((a.stats.calls, b.stats.calls), (1, 1));
+    let again = s.run("from product headers Authorization = \"carol\" with id = [1]");
+    assert_eq!(again.stats.cache_hits, 0);
+    let alice = s.run("from product headers Authorization = \"alice\" with id = [1]");
+    assert_eq!(alice.stats.cache_hits, 1);
+}
