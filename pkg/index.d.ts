@@ -159,6 +159,47 @@ export interface ClientOptions {
   maxStatements?: number;
   /** Most bytes read from one upstream answer (default 8 MiB); a longer one fails with 502. */
   maxResponseBytes?: number;
+  /**
+   * Keep upstream answers as their `Cache-Control` allows (`max-age`; never `no-store`,
+   * `no-cache` or errors), per request and per batched item, shared by the client's runs.
+   * Off by default; `true` takes the defaults.
+   */
+  cache?: boolean | CacheOptions;
+}
+
+/** Bounds and kind of the client cache. */
+export interface CacheOptions {
+  /** Most answers kept; the least recently used goes first (default 1000). */
+  maxEntries?: number;
+  /** Most body bytes kept (default 8 MiB). */
+  maxBytes?: number;
+  /**
+   * A shared cache (an edge serving many users): `private` answers are not kept and
+   * `s-maxage` counts. Default false (a browser's own cache).
+   */
+  shared?: boolean;
+}
+
+/** One call a statement item made, or was served without making: a waterfall row. */
+export interface CallTrace {
+  /** The statement's identifier. */
+  statement: string;
+  /** The item's index in multiplex order (0 for a single call). */
+  item: number;
+  method: string;
+  /** The item's own URL. */
+  url: string;
+  /** `METHOD URL` of the batch call that served the item, when one did. */
+  batch?: string;
+  /** Milliseconds from the run's start. */
+  startMs: number;
+  endMs: number;
+  status: number;
+  /** How the item was served: its own call, another item's call, a call another run had on the wire, a batch call, or the cache. */
+  served: "sent" | "deduped" | "joined" | "batched" | "cached";
+  /** Which batch call of the run, when batched. */
+  chunk?: number;
+  failure?: "timeout" | "failed";
 }
 
 /** What `run` accepts besides the query. */
@@ -191,9 +232,9 @@ export type RestqlBody = Record<
 export interface RunStats {
   /** Upstream calls sent. */
   calls: number;
-  /** Calls not sent because an identical one was in flight or done. */
+  /** Calls not sent because an identical one was in flight or done (in this run or another of the client's). */
   deduped: number;
-  /** Calls merged into batch requests. */
+  /** Items served by batch calls. */
   batched: number;
   /** Calls answered from the cache. */
   cacheHits: number;
@@ -208,6 +249,8 @@ export interface RunResult {
   headers: Record<string, string>;
   body: RestqlBody;
   stats: RunStats;
+  /** Every call the run's statements made, with its times and how it was served. */
+  trace: CallTrace[];
   /** Set when the whole query failed at run time (e.g. its deadline passed, status 408). */
   error?: RestqlError;
 }

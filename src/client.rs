@@ -76,7 +76,19 @@ impl Client {
 
     /// Run a query already parsed and validated from `source` (see [`crate::check`]).
     pub async fn run(&self, query: &Query, source: &str, inputs: &Inputs) -> Outcome {
-        match plan(query, source, &self.mappings, inputs, &self.options) {
+        self.run_with(query, source, inputs, &self.options).await
+    }
+
+    /// [`Client::run`] with other options for this run (e.g. `debug`), sharing the client's
+    /// calls in flight, batch windows and cache all the same.
+    pub async fn run_with(
+        &self,
+        query: &Query,
+        source: &str,
+        inputs: &Inputs,
+        options: &Options,
+    ) -> Outcome {
+        match plan(query, source, &self.mappings, inputs, options) {
             Ok(plan) => execute_with(&plan, &self.dispatch).await,
             Err(errors) => first_error(errors),
         }

@@ -24,7 +24,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::http::{Clock, Request, Response, Transport, TransportError};
-use crate::{Errors, Inputs, Mappings, Options, Query};
+use crate::{CacheConfig, Errors, Inputs, Mappings, Options, Query};
 
 /// Parse and validate; the canonical JSON of the query, or throws the errors' JSON.
 #[wasm_bindgen(js_name = parse)]
@@ -39,9 +39,9 @@ pub fn parse_to_json(text: &str) -> Result<String, JsValue> {
 /// form plus `text`, the indented text form.
 #[wasm_bindgen(js_name = explain)]
 pub fn explain_to_json(text: &str, config_json: &str) -> Result<String, JsValue> {
-    let config = ClientConfig::from_json(config_json).map_err(|e| message_to_js("config", &e))?;
+    let config = Settings::from_json(config_json).map_err(|e| message_to_js("config", &e))?;
     let inputs = Inputs {
-        variables: config.variables.clone(),
+        variables: config.variables,
         headers: Vec::new(),
     };
     let query = crate::check(text).map_err(|e| errors_to_js(&e))?;
@@ -55,10 +55,12 @@ pub fn explain_to_json(text: &str, config_json: &str) -> Result<String, JsValue>
 }
 
 /// Register a client (`{mappings, timeoutMs?, queryTimeoutMs?, maxCalls?, maxStatements?,
-/// maxResponseBytes?}`); returns its number.
+/// maxResponseBytes?, cache?}`) whose calls go through `fetch`; returns its number. The
+/// client's runs share its calls in flight, batch windows and cache.
 #[wasm_bindgen(js_name = clientNew)]
-pub fn client_new(config_json: &str) -> Result<u32, JsValue> {
-    let config = ClientConfig::from_json(config_json).map_err(|e| message_to_js("config", &e))?;
+pub fn client_new(config_json: &str, fetch: Function) -> Result<u32, JsValue> {
+    let config =
+        ClientConfig::from_json(config_json, fetch).map_err(|e| message_to_js("config", &e))?;
     CLIENTS.with(|clients| {
         let mut clients = clients.borrow_mut();
         let slot = clients.iter().position(Option::is_none).unwrap_or_else(|| {
@@ -80,40 +82,23 @@ pub fn client_free(client: u32) {
     });
 }
 
-/// Run a query. `inputs_json` is `{variables, headers, debug}`; `fetch` is the function that
-/// sends requests (`globalThis.fetch` unless the caller gave another); `signal` an optional
-/// AbortSignal. Resolves to the JSON of `{status, headers, body, stats}`; rejects with the
-/// signal's reason when it aborts.
+/// Run a query. `inputs_json` is `{variables, headers, debug}`; `signal` an optional
+/// AbortSignal. Resolves to the JSON of `{status, headers, body, stats, trace}`; rejects with
+/// the signal's reason when it aborts.
 #[wasm_bindgen(js_name = clientRun)]
-pub fn client_run(
-    client: u32,
-    text: String,
-    inputs_json: &str,
-    fetch: Function,
-    signal: JsValue,
-) -> Promise {
+pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue) -> Promise {
     let config = CLIENTS.with(|c| c.borrow().get(client as usize).cloned().flatten());
     let parsed: Result<(Inputs, bool), String> = parse_inputs(inputs_json);
     future_to_promise(async move {
         let config = config.ok_or_else(|| message_to_js("client", "this client was closed"))?;
         let (inputs, debug) = parsed.map_err(|e| message_to_js("inputs", &e))?;
-        let mut options = config.options.clone();
-        options.debug = debug;
-        let transport = FetchTransport { fetch };
-        let clock = JsClock;
         let query = match config.checked(&text) {
             Ok(query) => query,
             Err(errors) => return Ok(outcome_to_js(&crate::first_error(errors))),
         };
-        let run = crate::run_checked(
-            &query,
-            &text,
-            &config.mappings,
-            &inputs,
-            &options,
-            &transport,
-            &clock,
-        );
+        let mut options = config.client.options().clone();
+        options.debug = debug;
+        let run = config.client.run_with(&query, &text, &inputs, &options);
         let outcome = match abort_of(&signal) {
             None => run.await,
             Some(aborted) => {
@@ -158,6 +143,8 @@ fn outcome_to_js(outcome: &crate::Outcome) -> JsValue {
             "durationMs": stats.duration_ms,
         }),
     );
+    out.push_str(",\"trace\":");
+    push_json(&mut out, &outcome.trace);
     out.push_str(",\"error\":");
     let error = outcome
         .error
@@ -184,9 +171,7 @@ thread_local! {
 /// queries it has parsed and validated, by text (restQL caches parsed queries too).
 #[derive(Debug)]
 struct ClientConfig {
-    mappings: Mappings,
-    options: Options,
-    variables: Map<String, Json>,
+    client: crate::Client,
     checked: RefCell<HashMap<String, Rc<Query>>>,
 }
 
@@ -209,8 +194,16 @@ impl ClientConfig {
     }
 }
 
-impl ClientConfig {
-    fn from_json(text: &str) -> Result<ClientConfig, String> {
+/// A client's configuration as the package passes it.
+struct Settings {
+    mappings: Mappings,
+    options: Options,
+    variables: Map<String, Json>,
+    cache: Option<CacheConfig>,
+}
+
+impl Settings {
+    fn from_json(text: &str) -> Result<Settings, String> {
         let config: Json = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let mappings = match config.get("mappings") {
             Some(m) => Mappings::from_json_value(m).map_err(|e| e.to_string())?,
@@ -237,10 +230,48 @@ impl ClientConfig {
             Some(Json::Object(v)) => v.clone(),
             _ => Map::new(),
         };
-        Ok(ClientConfig {
+        let cache = match config.get("cache") {
+            None | Some(Json::Null) | Some(Json::Bool(false)) => None,
+            Some(Json::Bool(true)) => Some(CacheConfig::default()),
+            Some(Json::Object(c)) => {
+                let mut cache = CacheConfig::default();
+                let number = |key: &str| c.get(key).and_then(Json::as_u64);
+                if let Some(n) = number("maxEntries") {
+                    cache.max_entries = n as usize;
+                }
+                if let Some(n) = number("maxBytes") {
+                    cache.max_bytes = n as usize;
+                }
+                if let Some(shared) = c.get("shared").and_then(Json::as_bool) {
+                    cache.shared = shared;
+                }
+                Some(cache)
+            }
+            Some(_) => return Err("cache must be true, false or an object".into()),
+        };
+        Ok(Settings {
             mappings,
             options,
             variables,
+            cache,
+        })
+    }
+}
+
+impl ClientConfig {
+    fn from_json(text: &str, fetch: Function) -> Result<ClientConfig, String> {
+        let settings = Settings::from_json(text)?;
+        let client = crate::Client::new(
+            Rc::new(FetchTransport { fetch }),
+            Rc::new(JsClock),
+            settings.mappings,
+            settings.options,
+            crate::ClientConfig {
+                cache: settings.cache,
+            },
+        );
+        Ok(ClientConfig {
+            client,
             checked: RefCell::new(HashMap::new()),
         })
     }
@@ -541,6 +572,53 @@ thread_local! {
     static TIMERS: RefCell<Timers> = RefCell::new(Timers::default());
     /// The timer's callback, made once.
     static ON_TIMER: Closure<dyn FnMut()> = Closure::new(on_timer);
+    static DEFERRED: RefCell<Deferred> = RefCell::new(Deferred::default());
+    static ON_DEFERRED: Closure<dyn FnMut()> = Closure::new(on_deferred);
+}
+
+/// Futures waiting for the end of the current task (batch windows): one `setTimeout(0)` for
+/// all of them, which runs after every promise reaction already queued, in every runtime.
+#[derive(Default)]
+struct Deferred {
+    waiting: Vec<Waker>,
+    /// Incremented each time the timer fires: a future registered in an earlier round is due.
+    round: u64,
+    armed: bool,
+}
+
+fn on_deferred() {
+    let due = DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        d.round += 1;
+        d.armed = false;
+        std::mem::take(&mut d.waiting)
+    });
+    due.into_iter().for_each(Waker::wake);
+}
+
+/// Ready once the `setTimeout(0)` armed at its first poll has fired.
+struct EndOfTask {
+    round: Option<u64>,
+}
+
+impl Future for EndOfTask {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        DEFERRED.with(|d| {
+            let mut d = d.borrow_mut();
+            if self.round.is_some_and(|round| d.round > round) {
+                return Poll::Ready(());
+            }
+            self.round = Some(d.round);
+            d.waiting.push(cx.waker().clone());
+            if !d.armed {
+                d.armed = true;
+                ON_DEFERRED.with(|f| set_timeout(f.as_ref().unchecked_ref(), 0.0));
+            }
+            Poll::Pending
+        })
+    }
 }
 
 fn now_ms() -> u64 {
@@ -663,6 +741,10 @@ impl Clock for JsClock {
             deadline: now_ms().saturating_add(ms),
             key: None,
         })
+    }
+
+    fn defer(&self) -> LocalBoxFuture<'static, ()> {
+        Box::pin(EndOfTask { round: None })
     }
 }
 

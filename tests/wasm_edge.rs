@@ -90,13 +90,15 @@ fn explain_returns_the_plan_with_its_text() {
 
 #[wasm_bindgen_test]
 async fn a_run_calls_fetch_once_per_distinct_request() {
-    let client =
-        client_new(r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#).expect("a client");
+    let client = client_new(
+        r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#,
+        answering_fetch("__restql_calls"),
+    )
+    .expect("a client");
     let run = client_run(
         client,
         "from hero with id = [1, 2, 1]\nfrom hero as side with id = hero.sidekick".into(),
         "{}",
-        answering_fetch("__restql_calls"),
         JsValue::UNDEFINED,
     );
     let out = JsFuture::from(run).await.expect("resolves");
@@ -120,13 +122,15 @@ async fn a_run_calls_fetch_once_per_distinct_request() {
 
 #[wasm_bindgen_test]
 async fn a_statement_timeout_answers_408_and_aborts_the_fetch() {
-    let client = client_new(r#"{"mappings": {"slow": "http://s.test/slow/:id"}, "timeoutMs": 30}"#)
-        .expect("a client");
+    let client = client_new(
+        r#"{"mappings": {"slow": "http://s.test/slow/:id"}, "timeoutMs": 30}"#,
+        hanging_fetch("__restql_timeout_aborted"),
+    )
+    .expect("a client");
     let run = client_run(
         client,
         "from slow with id = 1".into(),
         "{}",
-        hanging_fetch("__restql_timeout_aborted"),
         JsValue::UNDEFINED,
     );
     let out = JsFuture::from(run).await.expect("resolves");
@@ -152,13 +156,15 @@ fn late_reading_fetch(flag: &str) -> Function {
 
 #[wasm_bindgen_test]
 async fn a_signal_read_after_the_call_timed_out_comes_aborted() {
-    let client = client_new(r#"{"mappings": {"slow": "http://s.test/slow/:id"}, "timeoutMs": 20}"#)
-        .expect("a client");
+    let client = client_new(
+        r#"{"mappings": {"slow": "http://s.test/slow/:id"}, "timeoutMs": 20}"#,
+        late_reading_fetch("__restql_late_signal_aborted"),
+    )
+    .expect("a client");
     let run = client_run(
         client,
         "from slow with id = 1".into(),
         "{}",
-        late_reading_fetch("__restql_late_signal_aborted"),
         JsValue::UNDEFINED,
     );
     let out = JsFuture::from(run).await.expect("resolves");
@@ -175,19 +181,16 @@ async fn a_signal_read_after_the_call_timed_out_comes_aborted() {
 
 #[wasm_bindgen_test]
 async fn an_aborted_signal_rejects_the_run_and_aborts_its_calls() {
-    let client =
-        client_new(r#"{"mappings": {"slow": "http://s.test/slow/:id"}}"#).expect("a client");
+    let client = client_new(
+        r#"{"mappings": {"slow": "http://s.test/slow/:id"}}"#,
+        hanging_fetch("__restql_signal_aborted"),
+    )
+    .expect("a client");
     let controller = Function::new_no_args("return new AbortController()")
         .call0(&JsValue::UNDEFINED)
         .expect("an AbortController");
     let signal = Reflect::get(&controller, &"signal".into()).expect("its signal");
-    let run = client_run(
-        client,
-        "from slow with id = 2".into(),
-        "{}",
-        hanging_fetch("__restql_signal_aborted"),
-        signal,
-    );
+    let run = client_run(client, "from slow with id = 2".into(), "{}", signal);
     let abort: Function = Reflect::get(&controller, &"abort".into())
         .expect("abort")
         .into();
@@ -205,17 +208,13 @@ async fn an_aborted_signal_rejects_the_run_and_aborts_its_calls() {
 
 #[wasm_bindgen_test]
 async fn a_client_reuses_parsed_queries_by_text_and_never_caches_errors() {
-    let client =
-        client_new(r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#).expect("a client");
-    let run = |text: &str| {
-        JsFuture::from(client_run(
-            client,
-            text.into(),
-            "{}",
-            answering_fetch("__restql_cache_calls"),
-            JsValue::UNDEFINED,
-        ))
-    };
+    let client = client_new(
+        r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#,
+        answering_fetch("__restql_cache_calls"),
+    )
+    .expect("a client");
+    let run =
+        |text: &str| JsFuture::from(client_run(client, text.into(), "{}", JsValue::UNDEFINED));
     for (text, id) in [
         ("from hero with id = 1", 1),
         ("from hero with id = 2", 2),

@@ -25,7 +25,7 @@ const TYPES = {
 };
 
 /** What the page may read under /pkg/: the browser entry point, its helpers and the build. */
-const PKG_FILES = /^\/pkg\/(index\.js|lib\/[\w-]+\.js|dist\/restql(\.js|_bg\.wasm))$/;
+const PKG_FILES = /^\/pkg\/(index\.js|lib\/[\w-]+\.js|dist\/restql(\.js|_bg\.wasm)|dist\/snippets\/[\w-]+\/inline\d+\.js)$/;
 
 /** Saved queries served at /run-query/:namespace/:name/:revision (revision N is the N-th). */
 export const SAVED_QUERIES = {

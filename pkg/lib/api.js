@@ -108,8 +108,9 @@ export async function createClient(options = {}) {
     maxCalls: options.maxCalls,
     maxStatements: options.maxStatements,
     maxResponseBytes: options.maxResponseBytes,
+    cache: options.cache ?? false,
   };
-  const id = call("clientNew", JSON.stringify(config));
+  const id = call("clientNew", JSON.stringify(config), fetchFn);
   let closed = false;
   return {
     async run(query, runOptions = {}) {
@@ -125,7 +126,6 @@ export async function createClient(options = {}) {
           id,
           String(query),
           JSON.stringify(inputs),
-          fetchFn,
           runOptions.signal ?? undefined,
         );
       } catch (thrown) {
@@ -140,6 +140,7 @@ export async function createClient(options = {}) {
         headers: outcome.headers,
         body: outcome.body,
         stats: outcome.stats,
+        trace: outcome.trace,
       };
       if (outcome.error) result.error = RestqlError(outcome.error, [outcome.error]);
       return result;
