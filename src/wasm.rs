@@ -99,14 +99,22 @@ pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue)
         let mut options = config.client.options().clone();
         options.debug = debug;
         let run = config.client.run_with(&query, &text, &inputs, &options);
+        if !signal.is_undefined() && !signal.is_null() {
+            let signal: &AbortSignal = signal.unchecked_ref();
+            if signal.aborted() {
+                // Nothing is sent for a run whose signal has already aborted.
+                return Err(signal.reason());
+            }
+        }
         let outcome = match abort_of(&signal) {
             None => run.await,
             Some(aborted) => {
                 let run = std::pin::pin!(run);
-                match select(run, aborted).await {
-                    Either::Left((outcome, _)) => outcome,
-                    // Dropping the run drops every call in flight, which aborts its fetch.
-                    Either::Right((reason, _)) => return Err(reason),
+                match select(aborted, run).await {
+                    Either::Right((outcome, _)) => outcome,
+                    // Dropping the run drops every call in flight, which aborts its fetch
+                    // unless another run still waits for it.
+                    Either::Left((reason, _)) => return Err(reason),
                 }
             }
         };
