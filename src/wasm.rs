@@ -388,6 +388,22 @@ export function restqlAbandon(id) {
   controllers.set(id, ABANDONED);
   if (controller !== undefined && controller !== ABANDONED) controller.abort();
 }
+
+// Runs `callback` in a later task, after every promise reaction already queued: a message on
+// a fresh MessageChannel (closed on receipt, so it never keeps Node's event loop alive), or
+// setTimeout(0) where there is none (Hermes). Never process.nextTick.
+export function restqlNextTask(callback) {
+  if (typeof MessageChannel === "function") {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      callback();
+    };
+    channel.port2.postMessage(0);
+  } else {
+    setTimeout(callback, 0);
+  }
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = restqlSend)]
@@ -403,6 +419,8 @@ extern "C" {
     );
     #[wasm_bindgen(js_name = restqlAbandon)]
     fn abandon_request(id: u32);
+    #[wasm_bindgen(js_name = restqlNextTask)]
+    fn next_task(callback: &Function);
 }
 
 /// Calls the injected fetch function. Each call's signal is aborted when the call's future is
@@ -584,8 +602,8 @@ thread_local! {
     static ON_DEFERRED: Closure<dyn FnMut()> = Closure::new(on_deferred);
 }
 
-/// Futures waiting for the end of the current task (batch windows): one `setTimeout(0)` for
-/// all of them, which runs after every promise reaction already queued, in every runtime.
+/// Futures waiting for the end of the current task (batch windows): one next-task callback
+/// (`restqlNextTask`) for all of them, which runs after every promise reaction already queued.
 #[derive(Default)]
 struct Deferred {
     waiting: Vec<Waker>,
@@ -604,7 +622,7 @@ fn on_deferred() {
     due.into_iter().for_each(Waker::wake);
 }
 
-/// Ready once the `setTimeout(0)` armed at its first poll has fired.
+/// Ready once the next-task callback armed at its first poll has run.
 struct EndOfTask {
     round: Option<u64>,
 }
@@ -622,7 +640,7 @@ impl Future for EndOfTask {
             d.waiting.push(cx.waker().clone());
             if !d.armed {
                 d.armed = true;
-                ON_DEFERRED.with(|f| set_timeout(f.as_ref().unchecked_ref(), 0.0));
+                ON_DEFERRED.with(|f| next_task(f.as_ref().unchecked_ref()));
             }
             Poll::Pending
         })

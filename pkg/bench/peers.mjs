@@ -11,33 +11,24 @@
 // client's own CPU. restql receives bytes, as from a real fetch (each path's JSON is encoded
 // once and cached), and parses them in wasm; JS clients receive parsed objects, which flatters
 // them slightly.
-import { cp, mkdtemp, access } from "node:fs/promises";
-import { execFileSync } from "node:child_process";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
 
-import { init, createClient } from "../node.js";
+import { createRestqlClient } from "./restql-client.mjs";
+import { DEFAULT_PEERS, copyHarness } from "./harness.mjs";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const { values: opt } = parseArgs({
   options: {
-    peers: { type: "string", default: resolve(root, "..", "shared", "bench") },
+    peers: { type: "string", default: DEFAULT_PEERS },
     runs: { type: "string", default: "300" },
     warmup: { type: "string", default: "100" },
     scenarios: { type: "string", default: "a,b,c" },
   },
 });
 
-await access(join(opt.peers, "scenarios.js")).catch(() => {
-  console.error(`no peer harness at ${opt.peers}: pass --peers DIR`);
-  process.exit(2);
-});
-const work = await mkdtemp(join(tmpdir(), "restql-peers-"));
-await cp(opt.peers, work, { recursive: true, filter: (src) => !src.includes("node_modules") });
-execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: work, stdio: "inherit" });
+const work = await copyHarness(opt.peers);
 const load = (file) => import(pathToFileURL(join(work, file)).href);
 const { params, normalize } = await load("scenarios.js");
 const { createGetter } = await load("clients/http.js");
@@ -47,68 +38,15 @@ const dataloader = await load("clients/dataloader.js");
 const p = params();
 const getter = createGetter({ transport: "memory", lat: () => 0 });
 
-// ---- restql-wasm as a harness client ---------------------------------------------------
-const ORIGIN = "http://upstream.test";
-const encoded = new Map();
-const encoder = new TextEncoder();
-const headerList = [["content-type", "application/json"]];
-function fetchOverGetter(url) {
-  const path = url.slice(ORIGIN.length);
-  return getter.get(path).then((body) => {
-    let bytes = encoded.get(path);
-    if (!bytes) {
-      bytes = encoder.encode(JSON.stringify(body));
-      encoded.set(path, bytes);
-    }
-    return { status: 200, headers: headerList, arrayBuffer: () => Promise.resolve(bytes.buffer) };
-  });
-}
-
-await init();
-const restql = await createClient({
-  fetch: fetchOverGetter,
-  mappings: {
-    customer: `${ORIGIN}/customer/:id`,
-    cart: `${ORIGIN}/cart/:id`,
-    product: `${ORIGIN}/product/:id`,
-    price: `${ORIGIN}/price/:id`,
-    shipping: `${ORIGIN}/shipping?:zip&:items`,
-    search: `${ORIGIN}/search?:q&:n&:unique`,
-  },
-});
-const QUERIES = {
-  a: `from customer with id = "${p.customerId}"
-from cart with id = "C${p.customerId}"
-from product with id = "${p.productId}"
-from price with id = "P${p.productId}"`,
-  b: `from customer with id = "${p.customerId}"
-from cart with id = customer.cartId
-from shipping with zip = customer.zip, items = cart.items.productId -> no-multiplex`,
-  c: `from search with q = "${p.q}", n = ${p.n}, unique = ${p.unique}
-from product with id = search.ids
-from price with id = product.priceId`,
-};
-const restqlClient = {
-  async a() {
-    const b = (await restql.run(QUERIES.a)).body;
-    return { customer: b.customer.result, cart: b.cart.result, product: b.product.result, price: b.price.result };
-  },
-  async b() {
-    const b = (await restql.run(QUERIES.b)).body;
-    return { customer: b.customer.result, cart: b.cart.result, shipping: b.shipping.result };
-  },
-  async c() {
-    const b = (await restql.run(QUERIES.c)).body;
-    const prices = b.price.result;
-    return { ids: b.search.result.ids, items: b.product.result.map((x, i) => ({ ...x, price: prices[i] })) };
-  },
-};
+const restqlBatched = await createRestqlClient({ get: getter.get, p, batch: true });
+const restqlPerId = await createRestqlClient({ get: getter.get, p, batch: false });
 
 // ---- the run ---------------------------------------------------------------------------
 const clients = {
   "hand-written Promise.all": promiseAll.createClient({ get: getter.get, p }),
   DataLoader: dataloader.createClient({ get: getter.get, p }),
-  "restql-wasm": restqlClient,
+  "restql-wasm (batch endpoints)": restqlBatched,
+  "restql-wasm (per id)": restqlPerId,
 };
 const quantile = (xs, f) => {
   const s = [...xs].sort((x, y) => x - y);
@@ -149,7 +87,8 @@ for (const scn of opt.scenarios.split(",")) {
     });
   }
 }
-restql.close();
+restqlBatched.close();
+restqlPerId.close();
 
 console.log(`node ${process.version}, ${opt.runs} runs after ${opt.warmup} warm-up, in-memory upstream, no latency\n`);
 console.log("| scenario | client | upstream calls | CPU us/query p50 | wall us p50 | wall us p95 |");

@@ -1,0 +1,45 @@
+// restql-wasm next to its peers over real HTTP, in one run of the peer harness
+// (`shared/bench/run.js`): upstream calls, p50 / p95 latency and that minus the critical path,
+// client CPU per query, for scenarios (a), (b), (c). restql runs with the harness's batch
+// routes declared in its mappings (`restql`) and without (`restql-per-id`).
+//
+//   node pkg/bench/batching.mjs [--peers DIR] [-- run.js flags]
+//
+// Examples (run.js flags): `-- --scenarios a,b,c --runs 50`, the per-item cost case
+// `-- --scenarios c --per-item 1`, growth `-- --scenarios c --n 1000 --unique 1000`.
+import { readFile, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+
+import { DEFAULT_PEERS, copyHarness } from "./harness.mjs";
+
+const { values: opt, positionals } = parseArgs({
+  options: { peers: { type: "string", default: DEFAULT_PEERS } },
+  allowPositionals: true,
+});
+
+const work = await copyHarness(opt.peers);
+const client = pathToFileURL(new URL("./restql-client.mjs", import.meta.url).pathname).href;
+await writeFile(
+  join(work, "clients", "restql.js"),
+  `import { createRestqlClient } from ${JSON.stringify(client)};\nexport const createClient = (o) => wrap(createRestqlClient(o));\n` +
+    // The harness builds clients synchronously: each scenario waits for the client first.
+    "function wrap(ready) {\n  const call = (s) => () => ready.then((c) => c[s]());\n  return { a: call('a'), b: call('b'), c: call('c') };\n}\n",
+);
+const runJs = join(work, "run.js");
+let source = await readFile(runJs, "utf8");
+source = source
+  .replace("import * as falcor", "import * as restql from './clients/restql.js';\nimport * as falcor")
+  .replace(
+    "const CLIENTS = {",
+    "const CLIENTS = {\n  restql: (o) => restql.createClient({ ...o, batch: true }),\n  'restql-per-id': (o) => restql.createClient({ ...o, batch: false }),",
+  )
+  .replace("const USES_BATCH = new Set([", "const USES_BATCH = new Set(['restql', ");
+await writeFile(runJs, source);
+
+const args = positionals.length ? positionals : ["--scenarios", "a,b,c"];
+if (!args.includes("--clients")) args.push("--clients", "promise-all,mini,dataloader,falcor,restql,restql-per-id");
+const run = spawnSync(process.execPath, [runJs, ...args], { cwd: work, stdio: "inherit" });
+process.exit(run.status ?? 1);

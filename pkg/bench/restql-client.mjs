@@ -1,0 +1,74 @@
+// restql-wasm as a client of the peer harness (`shared/bench`): the harness's three
+// scenarios as restQL queries, its `get(path)` as the fetch function. `batch` declares the
+// harness's batch routes (`/products`, `/prices`, `/customers`) in the mappings, as the
+// DataLoader client uses them; without it every id is its own call (deduped).
+//
+// The harness's getter returns parsed objects; restql receives bytes, as from a real fetch
+// (each path's JSON is encoded once and cached), and parses them in wasm.
+import { init, createClient } from "../node.js";
+
+const ORIGIN = "http://upstream.test";
+const encoder = new TextEncoder();
+const HEADERS = [["content-type", "application/json"]];
+
+export async function createRestqlClient({ get, p, batch = true }) {
+  const encoded = new Map();
+  const fetchOverGetter = (url) => {
+    const path = url.slice(ORIGIN.length);
+    return get(path).then((body) => {
+      let bytes = encoded.get(path);
+      if (!bytes) {
+        bytes = encoder.encode(JSON.stringify(body));
+        encoded.set(path, bytes);
+      }
+      return { status: 200, headers: HEADERS, arrayBuffer: () => Promise.resolve(bytes.buffer) };
+    });
+  };
+  const batched = (single, route) =>
+    batch ? { url: `${ORIGIN}/${single}/:id`, batch: { on: "id", request: `GET ${ORIGIN}/${route}`, max: p.batch } } : `${ORIGIN}/${single}/:id`;
+  await init();
+  const client = await createClient({
+    fetch: fetchOverGetter,
+    mappings: {
+      customer: batched("customer", "customers"),
+      cart: `${ORIGIN}/cart/:id`,
+      product: batched("product", "products"),
+      price: batched("price", "prices"),
+      shipping: `${ORIGIN}/shipping?:zip&:items`,
+      search: `${ORIGIN}/search?:q&:n&:unique`,
+    },
+  });
+  const queries = {
+    a: `from customer with id = "${p.customerId}"
+from cart with id = "C${p.customerId}"
+from product with id = "${p.productId}"
+from price with id = "P${p.productId}"`,
+    b: `from customer with id = "${p.customerId}"
+from cart with id = customer.cartId
+from shipping with zip = customer.zip, items = cart.items.productId -> no-multiplex`,
+    c: `from search with q = "${p.q}", n = ${p.n}, unique = ${p.unique}
+from product with id = search.ids
+from price with id = product.priceId`,
+  };
+  const body = async (scn) => {
+    const r = await client.run(queries[scn]);
+    if (r.status !== 200) throw new Error(`restql (${scn}) answered ${r.status}`);
+    return r.body;
+  };
+  return {
+    async a() {
+      const b = await body("a");
+      return { customer: b.customer.result, cart: b.cart.result, product: b.product.result, price: b.price.result };
+    },
+    async b() {
+      const b = await body("b");
+      return { customer: b.customer.result, cart: b.cart.result, shipping: b.shipping.result };
+    },
+    async c() {
+      const b = await body("c");
+      const prices = b.price.result;
+      return { ids: b.search.result.ids, items: b.product.result.map((x, i) => ({ ...x, price: prices[i] })) };
+    },
+    close: () => client.close(),
+  };
+}
