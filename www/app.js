@@ -1,9 +1,11 @@
 // The playground page: the editor checks the query as you type (parse, then explain to draw the
-// plan), runs go to a module worker (or to the demo server for saved queries), and the answer
-// is shown as a waterfall, per-statement details, status, Cache-Control, stats and JSON.
+// plan and list its batch calls), runs go to a module worker (or to the demo server for saved
+// queries), and the answer is shown as a waterfall of the run's trace, per-statement details,
+// status, Cache-Control, stats and JSON.
 import { init, parse, explain } from "/pkg/index.js";
 import { SAMPLES } from "./samples.js";
 import { drawGraph } from "./graph.js";
+import { drawBatches } from "./batches.js";
 import { drawWaterfall, legend, traceOf } from "./waterfall.js";
 import { lineNumbers, placeMarker } from "./editor.js";
 
@@ -18,6 +20,7 @@ const ui = {
   saved: $("saved"),
   run: $("run"),
   cancel: $("cancel"),
+  cache: $("cache"),
   state: $("state"),
 };
 
@@ -26,6 +29,8 @@ const state = {
   config: null,
   plan: null,
   graph: null,
+  parsed: null,
+  batches: [],
   rows: [],
   reply: null,
   runId: 0,
@@ -148,8 +153,9 @@ function check() {
   const mappings = readJson(ui.mappings, "mappings-problem");
   state.problem = null;
   state.plan = null;
+  state.parsed = null;
   try {
-    parse(text);
+    state.parsed = parse(text);
     if (variables && mappings) state.plan = explain(text, { mappings, variables });
   } catch (error) {
     // A RestqlError has a position; anything else (a malformed mapping object) only a message.
@@ -157,6 +163,7 @@ function check() {
   }
   showProblem(state.problem);
   state.graph = drawGraph($("graph"), state.plan);
+  state.batches = drawBatches($("batches"), state.plan, state.parsed, mappings);
   const ok = Boolean(state.plan) && !state.running;
   ui.run.disabled = !ok;
   setState(state.running ? "running" : state.problem ? "error in query" : ok ? "ready" : "check the JSON");
@@ -194,7 +201,7 @@ async function run() {
   setState("running");
   const message = ui.saved.value
     ? { type: "run-saved", id, path: ui.saved.value, variables }
-    : { type: "run", id, query: ui.query.value, variables, mappings };
+    : { type: "run", id, query: ui.query.value, variables, mappings, cache: ui.cache.checked };
   const reply = await runner.send(message);
   state.running = null;
   ui.cancel.disabled = true;
