@@ -34,6 +34,7 @@ const state = {
   rows: [],
   reply: null,
   runId: 0,
+  cacheEpoch: 0,
   running: null,
 };
 window.playground = state;
@@ -106,6 +107,8 @@ function setUp() {
   ui.query.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) run();
   });
+  // A new client (an empty cache) after every change: off and on again empties the cache.
+  ui.cache.addEventListener("change", () => state.cacheEpoch++);
   ui.run.addEventListener("click", run);
   ui.cancel.addEventListener("click", cancel);
   loadSample(SAMPLES[0]);
@@ -201,7 +204,7 @@ async function run() {
   setState("running");
   const message = ui.saved.value
     ? { type: "run-saved", id, path: ui.saved.value, variables }
-    : { type: "run", id, query: ui.query.value, variables, mappings, cache: ui.cache.checked };
+    : { type: "run", id, query: ui.query.value, variables, mappings, cache: ui.cache.checked, cacheEpoch: state.cacheEpoch };
   const reply = await runner.send(message);
   state.running = null;
   ui.cancel.disabled = true;
@@ -231,13 +234,18 @@ function show(reply, plan, mappings) {
   $("status").textContent = String(result.status);
   $("status").className = result.status >= 400 ? "bad" : "good";
   $("cache-control").textContent = result.headers?.["cache-control"] ?? "(none)";
-  const stats = result.stats ?? {};
+  const trace = traceOf(result, reply.calls, plan, mappings);
+  const stats = { ...result.stats };
+  if (!Array.isArray(result.trace)) {
+    // A saved query's answer has no stats beyond the calls: count them from the recorded trace.
+    stats.deduped = trace.filter((e) => e.served === "deduped").length;
+    stats.batched = trace.filter((e) => e.served === "batched").length;
+  }
   $("stat-calls").textContent = String(stats.calls ?? "–");
   $("stat-deduped").textContent = String(stats.deduped ?? "–");
   $("stat-batched").textContent = String(stats.batched ?? "–");
   $("stat-cache").textContent = String(stats.cacheHits ?? "–");
   $("stat-duration").textContent = stats.durationMs == null ? "–" : `${Math.round(stats.durationMs)} ms`;
-  const trace = traceOf(result, reply.calls, plan, mappings);
   state.rows = drawWaterfall($("waterfall"), trace, plan);
   showDetails(result.body, plan);
   $("result").textContent = JSON.stringify(withoutDebug(result.body), null, 2);
@@ -272,7 +280,7 @@ function showDetails(body, plan) {
   }
 }
 
-/** The body without `details.debug` (the playground asks for it to attribute calls). */
+/** The body without `details.debug` (saved queries ask for it: it attributes the recorded calls). */
 function withoutDebug(body) {
   return JSON.parse(JSON.stringify(body ?? {}), (key, value) => (key === "debug" ? undefined : value));
 }

@@ -15,16 +15,17 @@ export function plainError(error) {
 }
 
 /**
- * Runs ad-hoc queries in this realm and saved ones on the server. One client per mappings text
- * and cache setting: its runs share its cache, so turning the cache off and on empties it.
+ * Runs ad-hoc queries in this realm and saved ones on the server. One client per mappings text,
+ * cache setting and `cacheEpoch` (the page counts the cache toggle's changes): its runs share
+ * its cache, and turning the cache off and on again starts an empty one.
  */
 export function createRunner() {
   const controllers = new Map();
   let client = null;
   let clientKey = null;
 
-  async function clientFor(mappings, cache) {
-    const key = JSON.stringify([mappings, cache]);
+  async function clientFor(mappings, cache, cacheEpoch) {
+    const key = JSON.stringify([mappings, cache, cacheEpoch]);
     if (client && clientKey === key) return client;
     client?.close();
     client = null;
@@ -41,12 +42,12 @@ export function createRunner() {
   }
 
   /** Runs an ad-hoc query; resolves to `{ id, result }`, `{ id, error }` or `{ id, cancelled }`. */
-  async function run({ id, query, variables, mappings, cache = true }) {
+  async function run({ id, query, variables, mappings, cache = true, cacheEpoch = 0 }) {
     const controller = new AbortController();
     controllers.set(id, controller);
     try {
-      const c = await clientFor(mappings, cache);
-      const result = await c.run(query, { variables, debug: true, signal: controller.signal });
+      const c = await clientFor(mappings, cache, cacheEpoch);
+      const result = await c.run(query, { variables, signal: controller.signal });
       if (result.error) result.error = plainError(result.error);
       return { id, result };
     } catch (error) {
