@@ -191,6 +191,10 @@ export function drawWaterfall(container, trace, plan) {
     .map((row) => ({ ...row, wave: Math.min(...(row.entry.statements ?? [row.entry.statement]).map((s) => waveOf.get(s) ?? Infinity)) }))
     .sort((a, b) => a.wave - b.wave || a.entry.start - b.entry.start || a.entry.end - b.entry.end);
   const span = Math.max(1, ...rows.map((r) => r.entry.end));
+  // An item's index is shown for statements with more than one item (multiplexed).
+  const itemCount = new Map();
+  for (const e of trace) itemCount.set(e.statement, Math.max(itemCount.get(e.statement) ?? 0, e.item + 1));
+  const multiplexed = (statement) => itemCount.get(statement) > 1;
 
   const scale = document.createElement("div");
   scale.className = "wf-scale";
@@ -216,13 +220,13 @@ export function drawWaterfall(container, trace, plan) {
       separator.textContent = Number.isFinite(row.wave) ? `wave ${row.wave + 1}` : "other calls";
       container.append(separator);
     }
-    container.append(callRow(row, span));
+    container.append(callRow(row, span, multiplexed));
     if (row.items) container.append(itemsRow(row.items));
   }
   return rows;
 }
 
-function callRow({ entry, items, outcome }, span) {
+function callRow({ entry, items, outcome }, span, multiplexed) {
   const line = document.createElement("div");
   line.className = `wf-row wf-call ${outcome}`;
   line.dataset.statement = entry.statement ?? "";
@@ -232,7 +236,7 @@ function callRow({ entry, items, outcome }, span) {
   if (items) line.dataset.items = String(items.length);
   const label = cell("wf-label", "");
   const name = document.createElement("b");
-  name.textContent = items ? `${entry.statement} ×${items.length}` : `${entry.statement ?? "?"}${entry.item == null ? "" : `[${entry.item}]`}`;
+  name.textContent = items ? `${entry.statement} ×${items.length}` : `${entry.statement ?? "?"}${multiplexed(entry.statement) ? `[${entry.item}]` : ""}`;
   label.append(name, ` ${entry.method} ${shortUrl(entry.url)}`);
   label.title = `${entry.method} ${entry.url}${entry.batch && !items ? `\n(its call: ${entry.batch})` : ""}`;
   const track = cell("wf-track", "");

@@ -106,6 +106,10 @@ function shown() {
   });
 }
 
+function sorted(list) {
+  return [...list].sort();
+}
+
 async function getJson(url) {
   const response = await fetch(url);
   return response.json();
@@ -185,9 +189,18 @@ test("batching: 80 keys per endpoint go out in chunks of at most 50", async () =
   assert.deepEqual(upstream, { search: 1, catalog: 2, prices: 2 });
   assert.equal(view.calls, "5");
   assert.equal(view.batched, "160");
+  // Rows go by wave, then by start: the two chunks of a wave leave together, in either order.
+  assert.deepEqual(view.waves, ["wave 1", "wave 2", "wave 3"]);
   assert.deepEqual(
-    view.rows.map((r) => `${r.statement} ${r.outcome} ${r.items?.length ?? ""}`.trim()),
-    ["search ok", "product batched 50", "product batched 30", "price batched 50", "price batched 30"],
+    view.rows.map((r) => `${r.statement} ${r.outcome}`),
+    ["search ok", "product batched", "product batched", "price batched", "price batched"],
+  );
+  assert.deepEqual(sorted(view.rows.slice(1, 3).map((r) => r.items.length)), [30, 50]);
+  assert.deepEqual(sorted(view.rows.slice(3).map((r) => r.items.length)), [30, 50]);
+  // Every item of a statement is served once, by one of its chunks.
+  assert.deepEqual(
+    sorted(view.rows.slice(1, 3).flatMap((r) => r.items)),
+    sorted(Array.from({ length: 80 }, (_, i) => `product[${i}] 200`)),
   );
   assert.equal(view.result.product.result.length, 80);
   assert.equal(view.details.price, "200 ×80");
