@@ -45,7 +45,7 @@ export function observedTrace(calls, body, plan, mappings = {}) {
     const timing = { method: call.method, start: call.start, end: call.end ?? call.start, status, failure };
     const resource = batchResourceOf(call.url, mappings);
     if (resource) {
-      batchCalls.push({ ...timing, resource, url: call.url, chunk: index, served: 0 });
+      batchCalls.push({ ...timing, resource, url: call.url, chunk: index, urls: new Set() });
       return;
     }
     const owner = waiting.get(call.url)?.shift() ?? { statement: statementOfUrl(call.url, plan, mappings), item: 0 };
@@ -64,10 +64,12 @@ export function observedTrace(calls, body, plan, mappings = {}) {
       }
       const batch = batchCallFor(batchCalls, resourceOf.get(item.statement), item.params, mappings);
       if (!batch) continue; // items that were skipped or whose call the recorder did not see
-      const served = batch.served++ === 0 || !batch.keys?.has(url) ? "batched" : "deduped";
-      (batch.keys ??= new Set()).add(url);
+      // The first item with a URL is the batch's; later ones with that URL were deduped.
+      const served = batch.urls.has(url) ? "deduped" : "batched";
+      batch.urls.add(url);
       const failure = batch.failure ?? (item.status >= 200 && item.status < 400 ? undefined : "failed");
-      trace.push({ ...batch, ...own, batch: `${batch.method} ${batch.url}`, served, failure });
+      const { method, start, end, chunk } = batch;
+      trace.push({ ...own, method, start, end, chunk, batch: `${method} ${batch.url}`, served, failure });
     }
   }
   return trace;
