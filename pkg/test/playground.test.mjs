@@ -258,6 +258,23 @@ test("the client cache: a re-run is answered from it, with cached rows and no up
   await page.check("#cache");
 });
 
+test("only and hidden: the hidden cart is called and drawn but left out of the answer", async () => {
+  await chooseSample("only and hidden");
+  await emptyCache();
+  const upstream = await runAndWait();
+  const view = await shown();
+  const customer = await getJson(`${services.urls.customers}/customers/3`);
+  const cart = await getJson(`${services.urls.carts}/carts/${customer.cartId}`);
+  const productIds = new Set(cart.items.map((i) => i.productId));
+  assert.deepEqual(upstream, { customers: 1, carts: 1, catalog: 1 });
+  assert.deepEqual(view.rows.slice(0, 3).map((r) => `${r.statement} ${r.outcome}`), ["customer ok", "cart ok", "product batched"]);
+  assert.equal(view.rows[2].items.length, productIds.size);
+  assert.equal(view.rows.length, 3 + cart.items.length - productIds.size); // repeated ids: deduped rows
+  assert.equal(view.result.cart, undefined);
+  assert.deepEqual(view.result.customer.result, { name: customer.name, tier: customer.tier });
+  assert.ok(view.result.product.result.every((p) => Object.keys(p).sort().join() === "brand,name"));
+});
+
 test("ignore-errors: the flaky service's failures are drawn as failed, the status stays 200", async () => {
   await chooseSample("ignore-errors (flaky shipping)");
   await emptyCache();
