@@ -1,9 +1,11 @@
 // The playground page: the editor checks the query as you type (parse, then explain to draw the
-// plan), runs go to a module worker (or to the demo server for saved queries), and the answer
-// is shown as a waterfall, per-statement details, status, Cache-Control, stats and JSON.
+// plan and list its batch calls), runs go to a module worker (or to the demo server for saved
+// queries), and the answer is shown as a waterfall of the run's trace, per-statement details,
+// status, Cache-Control, stats and JSON.
 import { init, parse, explain } from "/pkg/index.js";
 import { SAMPLES } from "./samples.js";
 import { drawGraph } from "./graph.js";
+import { drawBatches } from "./batches.js";
 import { drawWaterfall, legend, traceOf } from "./waterfall.js";
 import { lineNumbers, placeMarker } from "./editor.js";
 
@@ -18,6 +20,7 @@ const ui = {
   saved: $("saved"),
   run: $("run"),
   cancel: $("cancel"),
+  cache: $("cache"),
   state: $("state"),
 };
 
@@ -26,9 +29,12 @@ const state = {
   config: null,
   plan: null,
   graph: null,
+  parsed: null,
+  batches: [],
   rows: [],
   reply: null,
   runId: 0,
+  cacheEpoch: 0,
   running: null,
 };
 window.playground = state;
@@ -101,6 +107,8 @@ function setUp() {
   ui.query.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) run();
   });
+  // A new client (an empty cache) after every change: off and on again empties the cache.
+  ui.cache.addEventListener("change", () => state.cacheEpoch++);
   ui.run.addEventListener("click", run);
   ui.cancel.addEventListener("click", cancel);
   loadSample(SAMPLES[0]);
@@ -148,8 +156,9 @@ function check() {
   const mappings = readJson(ui.mappings, "mappings-problem");
   state.problem = null;
   state.plan = null;
+  state.parsed = null;
   try {
-    parse(text);
+    state.parsed = parse(text);
     if (variables && mappings) state.plan = explain(text, { mappings, variables });
   } catch (error) {
     // A RestqlError has a position; anything else (a malformed mapping object) only a message.
@@ -157,6 +166,7 @@ function check() {
   }
   showProblem(state.problem);
   state.graph = drawGraph($("graph"), state.plan);
+  state.batches = drawBatches($("batches"), state.plan, state.parsed, mappings);
   const ok = Boolean(state.plan) && !state.running;
   ui.run.disabled = !ok;
   setState(state.running ? "running" : state.problem ? "error in query" : ok ? "ready" : "check the JSON");
@@ -194,7 +204,7 @@ async function run() {
   setState("running");
   const message = ui.saved.value
     ? { type: "run-saved", id, path: ui.saved.value, variables }
-    : { type: "run", id, query: ui.query.value, variables, mappings };
+    : { type: "run", id, query: ui.query.value, variables, mappings, cache: ui.cache.checked, cacheEpoch: state.cacheEpoch };
   const reply = await runner.send(message);
   state.running = null;
   ui.cancel.disabled = true;
@@ -224,13 +234,18 @@ function show(reply, plan, mappings) {
   $("status").textContent = String(result.status);
   $("status").className = result.status >= 400 ? "bad" : "good";
   $("cache-control").textContent = result.headers?.["cache-control"] ?? "(none)";
-  const stats = result.stats ?? {};
+  const trace = traceOf(result, reply.calls, plan, mappings);
+  const stats = { ...result.stats };
+  if (!Array.isArray(result.trace)) {
+    // A saved query's answer has no stats beyond the calls: count them from the recorded trace.
+    stats.deduped = trace.filter((e) => e.served === "deduped").length;
+    stats.batched = trace.filter((e) => e.served === "batched").length;
+  }
   $("stat-calls").textContent = String(stats.calls ?? "–");
   $("stat-deduped").textContent = String(stats.deduped ?? "–");
   $("stat-batched").textContent = String(stats.batched ?? "–");
   $("stat-cache").textContent = String(stats.cacheHits ?? "–");
   $("stat-duration").textContent = stats.durationMs == null ? "–" : `${Math.round(stats.durationMs)} ms`;
-  const trace = traceOf(result, reply.calls, plan, mappings);
   state.rows = drawWaterfall($("waterfall"), trace, plan);
   showDetails(result.body, plan);
   $("result").textContent = JSON.stringify(withoutDebug(result.body), null, 2);
@@ -265,7 +280,7 @@ function showDetails(body, plan) {
   }
 }
 
-/** The body without `details.debug` (the playground asks for it to attribute calls). */
+/** The body without `details.debug` (saved queries ask for it: it attributes the recorded calls). */
 function withoutDebug(body) {
   return JSON.parse(JSON.stringify(body ?? {}), (key, value) => (key === "debug" ? undefined : value));
 }

@@ -226,8 +226,6 @@ export async function start(options = {}) {
       calls.push({ service: name, method: request.method, path: url.pathname + url.search });
       response.setHeader("access-control-allow-origin", "*");
       response.setHeader("access-control-expose-headers", "cache-control");
-      // Lets pages read the calls' Resource Timing (sizes show answers from the browser's cache).
-      response.setHeader("timing-allow-origin", "*");
       if (request.method === "OPTIONS") {
         response.writeHead(204, {
           "access-control-allow-methods": "GET, POST",
@@ -270,7 +268,8 @@ export async function start(options = {}) {
 
 /**
  * restql mappings for the services. Products and prices use the object form with their batch
- * endpoints: a client without batching reads only `url` and ignores `batch`.
+ * endpoints: a multiplexed statement's calls to them go out as one call per 50 keys, unless
+ * the statement opts out with `-> no-batch`.
  */
 export function mappingsFor(urls) {
   return {
