@@ -191,6 +191,13 @@ async fn an_aborted_signal_rejects_the_run_and_aborts_its_calls() {
         .expect("an AbortController");
     let signal = Reflect::get(&controller, &"signal".into()).expect("its signal");
     let run = client_run(client, "from slow with id = 2".into(), "{}", signal);
+    // Abort once the call is on the wire (a signal aborted before the run starts sends nothing).
+    let wait = Function::new_no_args("return new Promise((resolve) => setTimeout(resolve, 20))")
+        .call0(&JsValue::UNDEFINED)
+        .expect("a promise");
+    JsFuture::from(js_sys::Promise::from(wait))
+        .await
+        .expect("waits");
     let abort: Function = Reflect::get(&controller, &"abort".into())
         .expect("abort")
         .into();
