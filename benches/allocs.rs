@@ -10,7 +10,7 @@ fn main() {
     let _profiler = dhat::Profiler::builder().testing().build();
     let (mappings, transport, inputs) = scenarios::upstream();
     let (batched_mappings, batched_transport) = scenarios::batched_upstream();
-    println!("scenario  calls  allocations   bytes  (plan + execute + write, one query)");
+    println!("scenario     calls  allocations   bytes  (plan + execute + write, one query)");
     for (name, text, mappings, transport) in [
         ("a", scenarios::A, &mappings, &transport),
         ("b", scenarios::B, &mappings, &transport),
@@ -31,7 +31,8 @@ fn main() {
         let after = dhat::HeapStats::get();
         assert_eq!(status, 200, "scenario ({name})");
         println!(
-            "({name:<9}) {calls:>5}  {:>11}  {:>6}",
+            "{:<11} {calls:>5}  {:>11}  {:>6}",
+            format!("({name})"),
             after.total_blocks - before.total_blocks,
             after.total_bytes - before.total_bytes
         );
