@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 use crate::http::{Clock, Request, Response, Transport, TransportError, header_value};
 use crate::mapping::{BatchSpec, KeyPath, Missing, PathStep, Window};
 use crate::plan::request::varies;
-use crate::plan::{BatchGroup, BatchItem, Call, canonical_key};
+use crate::plan::{BatchGroup, BatchItem, Call, canonical_key_owned};
 
 use super::cache::{CacheConfig, Lru, storable_for};
 use super::chain::{self, Kind};
@@ -727,7 +727,7 @@ fn split(
         body: item.to_owned(),
     };
     let key_of = |item: &RawValue, path: &[String]| {
-        chain::member_at(item.get(), path).and_then(|k| canonical_key(&k))
+        chain::member_at(item.get(), path).and_then(canonical_key_owned)
     };
     let mut items = FxHashMap::default();
     match (&spec.key, map_form) {

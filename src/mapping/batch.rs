@@ -369,21 +369,26 @@ impl Encoder {
     /// One key's text in a query string.
     pub fn query_key(self, name: &str, key: &Json) -> String {
         let mut out = String::new();
+        self.push_query_key(&mut out, name, key);
+        out
+    }
+
+    /// [`Encoder::query_key`] appended to `out` (no text of its own for string keys).
+    pub fn push_query_key(self, out: &mut String, name: &str, key: &Json) {
         let text = key_text(key);
         match self {
             Encoder::Repeat | Encoder::Brackets => {
-                encode_into(&mut out, name, true);
+                encode_into(out, name, true);
                 if self == Encoder::Brackets {
                     out.push_str("[]");
                 }
                 out.push('=');
-                encode_into(&mut out, &text, true);
+                encode_into(out, &text, true);
             }
-            Encoder::In => encode_into(&mut out, &postgrest_item(key, &text), true),
-            Encoder::Json => encode_into(&mut out, &key.to_string(), true),
-            Encoder::Csv | Encoder::Pipes | Encoder::Spaces => encode_into(&mut out, &text, true),
+            Encoder::In => encode_into(out, &postgrest_item(key, &text), true),
+            Encoder::Json => encode_into(out, &key.to_string(), true),
+            Encoder::Csv | Encoder::Pipes | Encoder::Spaces => encode_into(out, &text, true),
         }
-        out
     }
 
     /// The keys as one body value: a JSON array for `json`, `repeat` and `brackets`, else the
@@ -400,7 +405,7 @@ impl Encoder {
             Encoder::In => Json::String(format!(
                 "in.({})",
                 keys.iter()
-                    .map(|k| postgrest_item(k, &key_text(k)))
+                    .map(|k| postgrest_item(k, &key_text(k)).into_owned())
                     .collect::<Vec<_>>()
                     .join(",")
             )),
@@ -421,20 +426,23 @@ impl Encoder {
 }
 
 /// A key's text: strings as they are, numbers and booleans as JSON, objects as JSON.
-fn key_text(key: &Json) -> String {
+fn key_text(key: &Json) -> std::borrow::Cow<'_, str> {
     match key {
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
+        Json::String(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(other.to_string()),
     }
 }
 
 /// A PostgREST `in.(...)` element: strings holding reserved characters are double-quoted.
-fn postgrest_item(key: &Json, text: &str) -> String {
+fn postgrest_item<'t>(key: &Json, text: &'t str) -> std::borrow::Cow<'t, str> {
     let reserved = |c: char| matches!(c, ',' | '(' | ')' | '"' | '.' | ':') || c.is_whitespace();
     if key.is_string() && text.contains(reserved) {
-        format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+        std::borrow::Cow::Owned(format!(
+            "\"{}\"",
+            text.replace('\\', "\\\\").replace('"', "\\\"")
+        ))
     } else {
-        text.to_string()
+        std::borrow::Cow::Borrowed(text)
     }
 }
 
