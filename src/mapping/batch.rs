@@ -373,9 +373,14 @@ impl Encoder {
         out
     }
 
-    /// [`Encoder::query_key`] appended to `out` (no text of its own for string keys).
+    /// [`Encoder::query_key`] appended to `out` (no text of its own for string or integer
+    /// keys).
     pub fn push_query_key(self, out: &mut String, name: &str, key: &Json) {
-        let text = key_text(key);
+        let mut digits = IntegerText::default();
+        let text = match key {
+            Json::Number(n) if digits.write(n) => std::borrow::Cow::Borrowed(digits.as_str()),
+            _ => key_text(key),
+        };
         match self {
             Encoder::Repeat | Encoder::Brackets => {
                 encode_into(out, name, true);
@@ -422,6 +427,45 @@ impl Encoder {
             Encoder::In => "in",
             Encoder::Json => "json",
         }
+    }
+}
+
+/// An integer's decimal text on the stack (keys are mostly ids: no heap text for them).
+#[derive(Default)]
+pub(crate) struct IntegerText {
+    bytes: [u8; 20],
+    len: usize,
+}
+
+impl IntegerText {
+    /// Write `n` when it is an integer; `false` (and nothing written) otherwise.
+    pub(crate) fn write(&mut self, n: &serde_json::Number) -> bool {
+        let (negative, mut magnitude) = match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => (false, u),
+            (None, Some(i)) => (true, i.unsigned_abs()),
+            (None, None) => return false,
+        };
+        let mut at = self.bytes.len();
+        loop {
+            at -= 1;
+            self.bytes[at] = b'0' + (magnitude % 10) as u8;
+            magnitude /= 10;
+            if magnitude == 0 {
+                break;
+            }
+        }
+        if negative {
+            at -= 1;
+            self.bytes[at] = b'-';
+        }
+        self.bytes.copy_within(at.., 0);
+        self.len = self.bytes.len() - at;
+        true
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits and '-' are ever written.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
 }
 
@@ -489,6 +533,23 @@ fn parse_field_path(path: &str) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn integer_text_is_the_json_text_of_integers_only() {
+        for n in [
+            json!(0),
+            json!(7),
+            json!(-42),
+            json!(u64::MAX),
+            json!(i64::MIN),
+        ] {
+            let mut text = IntegerText::default();
+            assert!(text.write(n.as_number().expect("a number")));
+            assert_eq!(text.as_str(), n.to_string());
+        }
+        let mut text = IntegerText::default();
+        assert!(!text.write(json!(1.5).as_number().expect("a number")));
+    }
 
     fn single() -> UrlTemplate {
         UrlTemplate::parse("http://u/products/:id").unwrap_or_else(|e| panic!("{e}"))

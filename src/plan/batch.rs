@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use serde_json::Value as Json;
 
-use crate::mapping::{BatchSpec, Encoder, Template, encode_into, push_path_value};
+use crate::mapping::{BatchSpec, Encoder, IntegerText, Template, encode_into, push_path_value};
 use crate::plan::request::varies;
 use crate::plan::values::{ParamVal, Val, text_of};
 
@@ -82,8 +82,10 @@ pub(crate) fn batch_item(
         Val::Scalar(j) if !j.is_null() => j.clone(),
         _ => return None,
     };
+    let mut digits = IntegerText::default();
     let canonical: Rc<str> = match &key {
         Json::String(s) => Rc::from(s.as_str()),
+        Json::Number(n) if digits.write(n) => Rc::from(digits.as_str()),
         other => canonical_key(other)?.into(),
     };
     // Most items of a statement differ only in their key: the other params decide the group.
