@@ -153,20 +153,31 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-/// The best mean over 40 batches of 100 runs of (c): a figure that other processes on a
-/// shared machine disturb less than criterion's median. Only under `cargo bench`.
+/// The best mean over 40 batches of 100 runs of (c), per id and with batch endpoints: a
+/// figure that other processes on a shared machine disturb less than criterion's median.
+/// Only under `cargo bench`.
 fn best_batch_of_c() {
     let (mappings, transport, inputs) = upstream();
+    let (batched_mappings, batched_transport) = batched_upstream();
     let query = restql::check(C).expect("bench query is valid");
-    let mut best = std::time::Duration::MAX;
-    for _ in 0..40 {
-        let started = std::time::Instant::now();
-        for _ in 0..100 {
-            black_box(plan_and_execute(&query, C, &mappings, &inputs, &transport));
+    for (name, mappings, transport) in [
+        ("plan+execute+write/(c)", &mappings, &transport),
+        (
+            "plan+execute+write batched/(c)",
+            &batched_mappings,
+            &batched_transport,
+        ),
+    ] {
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..40 {
+            let started = std::time::Instant::now();
+            for _ in 0..100 {
+                black_box(plan_and_execute(&query, C, mappings, &inputs, transport));
+            }
+            best = best.min(started.elapsed() / 100);
         }
-        best = best.min(started.elapsed() / 100);
+        println!("{name} best batch mean: {best:?}");
     }
-    println!("plan+execute+write/(c) best batch mean: {best:?}");
 }
 
 /// (c)'s upstream with batch endpoints (`GET /products?id=..`, `GET /prices?id=..`, 25 keys

@@ -199,6 +199,7 @@ impl Mappings {
 }
 
 mod batch;
+pub(crate) use batch::IntegerText;
 pub use batch::{BatchSpec, Encoder, KeyPath, Missing, PathStep, Template, Window};
 
 impl UrlTemplate {

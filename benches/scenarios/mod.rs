@@ -95,6 +95,39 @@ pub(crate) fn upstream() -> (Mappings, InMemory, Inputs) {
     (mappings, InMemory { answers }, inputs)
 }
 
+/// (c)'s upstream with batch endpoints (`GET /products?id=..`, `GET /prices?id=..`, 25 keys
+/// a call): the plain answers and the four chunk answers, by exact URL.
+pub(crate) fn batched_upstream() -> (Mappings, InMemory) {
+    let mappings = Mappings::from_json_value(&json!({
+        "search": "http://shop/search?:q&:n&:unique",
+        "product": {"url": "http://shop/product/:id",
+                    "batch": {"on": "id", "request": "GET http://shop/products", "max": 25}},
+        "price": {"url": "http://shop/price/:id",
+                  "batch": {"on": "id", "request": "GET http://shop/prices", "max": 25}},
+    }))
+    .expect("bench mappings");
+    let (_, plain, _) = upstream();
+    let mut answers = plain.answers;
+    for (kind, key) in [("products", ""), ("prices", "SKU")] {
+        for ids in [0..25u32, 25..35] {
+            let query: Vec<String> = ids.clone().map(|id| format!("id={key}{id}")).collect();
+            let items: Vec<serde_json::Value> = ids
+                .map(|id| match kind {
+                    "products" => json!({"id": id, "sku": format!("SKU{id}"),
+                        "name": format!("Product {id}"),
+                        "images": [{"url": format!("http://img/{id}.jpg")}]}),
+                    _ => json!({"id": format!("SKU{id}"), "value": 100 + id, "currency": "EUR"}),
+                })
+                .collect();
+            answers.insert(
+                format!("http://shop/{kind}?{}", query.join("&")),
+                Response::json(200, &json!(items)),
+            );
+        }
+    }
+    (mappings, InMemory { answers })
+}
+
 /// Plan and execute an already parsed query and write the response text (what a handler
 /// sends); returns (status, upstream calls).
 pub(crate) fn plan_and_execute(

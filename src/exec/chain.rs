@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
+use serde_json::value::RawValue;
 
 use crate::plan::values::Val;
 
@@ -91,6 +92,154 @@ impl<'de> Visitor<'de> for PathSeed<'_> {
     }
 }
 
+/// The value at `path` in JSON `text` stepping through objects only (the last of repeated
+/// keys wins), like a lookup by key in the parsed body: `None` when a step is absent or not an
+/// object. Only the value at the end is built.
+pub(crate) fn member_at(text: &str, path: &[String]) -> Option<Json> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    MemberSeed { path }.deserialize(&mut de).ok().flatten()
+}
+
+struct MemberSeed<'p> {
+    path: &'p [String],
+}
+
+impl<'de> DeserializeSeed<'de> for MemberSeed<'_> {
+    type Value = Option<Json>;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Option<Json>, D::Error> {
+        if self.path.is_empty() {
+            return Json::deserialize(de).map(Some);
+        }
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MemberSeed<'_> {
+    type Value = Option<Json>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Json>, A::Error> {
+        let Some((key, rest)) = self.path.split_first() else {
+            return Ok(None);
+        };
+        let mut found = None;
+        while let Some(matches) = map.next_key_seed(KeyIs(key))? {
+            if matches {
+                found = map.next_value_seed(MemberSeed { path: rest })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Json>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Option<Json>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Option<Json>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Option<Json>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Option<Json>, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Option<Json>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<Json>, E> {
+        Ok(None)
+    }
+}
+
+/// The kind of a JSON value, from its first character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Object,
+    Array,
+    Null,
+    Other,
+}
+
+pub(crate) fn kind_of(raw: &RawValue) -> Kind {
+    match raw.get().trim_start().as_bytes().first() {
+        Some(b'{') => Kind::Object,
+        Some(b'[') => Kind::Array,
+        Some(b'n') => Kind::Null,
+        _ => Kind::Other,
+    }
+}
+
+/// The member `name` of a JSON object's text (the last of repeated keys wins), unparsed.
+pub(crate) fn member<'t>(raw: &'t RawValue, name: &str) -> Option<&'t RawValue> {
+    if kind_of(raw) != Kind::Object {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    de.deserialize_map(RawMember(name)).ok().flatten()
+}
+
+struct RawMember<'k>(&'k str);
+
+impl<'de> Visitor<'de> for RawMember<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(matches) = map.next_key_seed(KeyIs(self.0))? {
+            if matches {
+                found = Some(map.next_value::<&'de RawValue>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The elements of a JSON array's text, unparsed.
+pub(crate) fn elements(raw: &RawValue) -> Vec<&RawValue> {
+    serde_json::from_str(raw.get()).unwrap_or_default()
+}
+
+/// The members of a JSON object's text in order, values unparsed, repeated keys kept.
+pub(crate) fn members(raw: &RawValue) -> Vec<(String, &RawValue)> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    de.deserialize_map(RawMembers).unwrap_or_default()
+}
+
+struct RawMembers;
+
+impl<'de> Visitor<'de> for RawMembers {
+    type Value = Vec<(String, &'de RawValue)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(key) = map.next_key::<String>()? {
+            out.push((key, map.next_value::<&'de RawValue>()?));
+        }
+        Ok(out)
+    }
+}
+
 /// Compares an object key with the wanted one without allocating it (escaped keys arrive
 /// decoded in a scratch buffer, unescaped ones borrowed from the text).
 struct KeyIs<'k>(&'k str);
@@ -152,9 +301,37 @@ mod tests {
                     walk(&parsed, &path),
                     "{body} at {path:?}"
                 );
+                let by_key = path.iter().try_fold(&parsed, |j, k| j.get(k.as_str()));
+                assert_eq!(
+                    member_at(body, &path).as_ref(),
+                    by_key,
+                    "{body} at {path:?} by key"
+                );
             }
             let obj: Vec<String> = vec!["obj".into()];
             assert_eq!(value_at(body, &obj), walk(&parsed, &obj));
+            let raw: &RawValue = serde_json::from_str(body).expect("valid test JSON");
+            if let Json::Object(map) = &parsed {
+                for (k, v) in map {
+                    let text = member(raw, k).map(|m| m.get());
+                    assert_eq!(
+                        text.map(|t| serde_json::from_str::<Json>(t).ok()),
+                        Some(Some(v.clone()))
+                    );
+                }
+                let last: serde_json::Map<String, Json> = members(raw)
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::from_str(v.get()).expect("member")))
+                    .collect();
+                assert_eq!(&last, map, "{body} members");
+            }
+            if let Json::Array(items) = &parsed {
+                let texts: Vec<Json> = elements(raw)
+                    .into_iter()
+                    .map(|v| serde_json::from_str(v.get()).expect("element"))
+                    .collect();
+                assert_eq!(&texts, items, "{body} elements");
+            }
         }
     }
 }

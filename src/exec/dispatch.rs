@@ -14,13 +14,15 @@ use futures::FutureExt;
 use futures::future::{LocalBoxFuture, Shared, WeakShared};
 use rustc_hash::FxHashMap;
 use serde_json::Value as Json;
+use serde_json::value::RawValue;
 
 use crate::http::{Clock, Request, Response, Transport, TransportError, header_value};
 use crate::mapping::{BatchSpec, KeyPath, Missing, PathStep, Window};
 use crate::plan::request::varies;
-use crate::plan::{BatchGroup, BatchItem, Call, canonical_key};
+use crate::plan::{BatchGroup, BatchItem, Call, canonical_key_owned};
 
 use super::cache::{CacheConfig, Lru, storable_for};
+use super::chain::{self, Kind};
 
 /// How a requester was served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +77,8 @@ pub(crate) struct ItemReply {
 
 #[derive(Debug, Clone)]
 pub(crate) enum ItemBody {
-    Json(Json),
+    /// Valid JSON text, parsed only if the statement needs it.
+    Raw(Box<RawValue>),
     Text(String),
     Empty,
 }
@@ -123,8 +126,16 @@ pub(crate) struct ChunkResult {
 
 #[derive(Debug)]
 struct ChunkItems {
-    items: RefCell<FxHashMap<String, Result<Json, Json>>>,
+    items: RefCell<FxHashMap<String, SplitItem>>,
     headers: Vec<(String, String)>,
+}
+
+/// One item of a batch answer, as JSON text.
+#[derive(Debug, Clone)]
+struct SplitItem {
+    body: Box<RawValue>,
+    /// The item's status when its error marker is set.
+    error_status: Option<u16>,
 }
 
 #[derive(Debug, Clone)]
@@ -626,14 +637,14 @@ async fn chunk_call(
     {
         let expires = this.clock.now_ms().saturating_add(ttl * 1000);
         for (canonical, item) in items.items.borrow().iter() {
-            if let Ok(json) = item {
+            if item.error_status.is_none() {
                 let reply = ItemReply {
                     status: 200,
-                    body: ItemBody::Json(json.clone()),
+                    body: ItemBody::Raw(item.body.clone()),
                     headers: items.headers.clone(),
                 };
                 let key = format!("{}\u{0}{canonical}", group.id);
-                let bytes = 64 + json.to_string().len();
+                let bytes = 64 + item.body.get().len();
                 cache.insert(key, CacheValue::Item(Rc::new(reply)), bytes, expires);
             }
         }
@@ -653,7 +664,8 @@ fn failure(status: u16, message: String) -> ItemReply {
     }
 }
 
-/// A batch answer split by key, or the failure every key of the chunk gets.
+/// A batch answer split by key, or the failure every key of the chunk gets. Items stay JSON
+/// text: only the path to the items, each item's key and its error marker are read.
 fn split(
     spec: &BatchSpec,
     result: Result<Response, TransportError>,
@@ -669,10 +681,9 @@ fn split(
     if response.body.len() > limit {
         return Err(failure(502, super::too_large(limit)));
     }
-    let parsed = serde_json::from_slice::<Json>(&response.body);
     if !(200..300).contains(&response.status) {
-        let body = match parsed {
-            Ok(j) => ItemBody::Json(j),
+        let body = match serde_json::from_slice::<Box<RawValue>>(&response.body) {
+            Ok(raw) => ItemBody::Raw(raw),
             Err(_) if response.body.is_empty() => ItemBody::Empty,
             Err(_) => ItemBody::Text(String::from_utf8_lossy(&response.body).into_owned()),
         };
@@ -682,14 +693,17 @@ fn split(
             headers: response.headers,
         });
     }
-    let Ok(mut json) = parsed else {
+    let Some(whole) = std::str::from_utf8(&response.body)
+        .ok()
+        .and_then(|text| serde_json::from_str::<&RawValue>(text).ok())
+    else {
         return Err(failure(502, "the batch answer is not JSON".into()));
     };
-    let mut found: Vec<Json> = Vec::new();
-    let mut map_form: Option<serde_json::Map<String, Json>> = None;
+    let mut found: Vec<&RawValue> = Vec::new();
+    let mut map_form: Option<&RawValue> = None;
     let mut reached = false;
     locate(
-        &mut json,
+        whole,
         &spec.items,
         &mut found,
         &mut map_form,
@@ -703,38 +717,40 @@ fn split(
                 .into(),
         ));
     }
-    let mut items = FxHashMap::default();
-    let item_error = |item: &Json| {
-        spec.item_error
+    let split_item = |item: &RawValue| SplitItem {
+        error_status: spec
+            .item_error
             .as_ref()
-            .is_some_and(|p| get_path(item, p).is_some_and(|v| !v.is_null()))
+            .and_then(|p| chain::member_at(item.get(), p))
+            .filter(|e| !e.is_null())
+            .map(|e| item_error_status(&e)),
+        body: item.to_owned(),
     };
+    let key_of = |item: &RawValue, path: &[String]| {
+        chain::member_at(item.get(), path).and_then(canonical_key_owned)
+    };
+    let mut items = FxHashMap::default();
     match (&spec.key, map_form) {
         (KeyPath::MapKey, Some(map)) => {
-            for (k, item) in map {
-                let failed = item_error(&item);
-                items
-                    .entry(k)
-                    .or_insert(if failed { Err(item) } else { Ok(item) });
+            // A repeated key: the last one, as in the parsed object.
+            for (k, item) in chain::members(map) {
+                items.insert(k, split_item(item));
             }
         }
         (KeyPath::Field(path), None) => {
+            items.reserve(found.len());
             for item in found {
-                let Some(k) = get_path(&item, path).and_then(canonical_key) else {
+                let Some(k) = key_of(item, path) else {
                     continue;
                 };
-                let failed = item_error(&item);
-                items
-                    .entry(k)
-                    .or_insert(if failed { Err(item) } else { Ok(item) });
+                // A repeated key: the first item wins.
+                items.entry(k).or_insert_with(|| split_item(item));
             }
         }
-        (KeyPath::Field(path), Some(map)) => {
+        (KeyPath::Field(path), Some(item)) => {
             // A single object where an array was expected: one item.
-            let item = Json::Object(map);
-            if let Some(k) = get_path(&item, path).and_then(canonical_key) {
-                let failed = item_error(&item);
-                items.insert(k, if failed { Err(item) } else { Ok(item) });
+            if let Some(k) = key_of(item, path) {
+                items.insert(k, split_item(item));
             }
         }
         (KeyPath::MapKey, None) => {
@@ -752,45 +768,41 @@ fn split(
 
 /// The items at `path`: array elements, or the object itself (map-keyed answers). Under a
 /// `[*]`, each object reached is an item. `reached` tells whether the path led anywhere.
-fn locate(
-    json: &mut Json,
+fn locate<'t>(
+    json: &'t RawValue,
     path: &[PathStep],
-    found: &mut Vec<Json>,
-    map: &mut Option<serde_json::Map<String, Json>>,
+    found: &mut Vec<&'t RawValue>,
+    map: &mut Option<&'t RawValue>,
     under_each: bool,
     reached: &mut bool,
 ) {
     match path.split_first() {
-        None => match json.take() {
-            Json::Array(items) => {
+        None => match chain::kind_of(json) {
+            Kind::Array => {
                 *reached = true;
-                found.extend(items);
+                found.extend(chain::elements(json));
             }
-            Json::Object(m) if !under_each && map.is_none() => {
+            Kind::Object if !under_each && map.is_none() => {
                 *reached = true;
-                *map = Some(m);
+                *map = Some(json);
             }
-            Json::Null => {}
-            other => found.push(other),
+            Kind::Null => {}
+            _ => found.push(json),
         },
         Some((PathStep::Field(name), rest)) => {
-            if let Some(v) = json.get_mut(name.as_str()) {
+            if let Some(v) = chain::member(json, name) {
                 locate(v, rest, found, map, under_each, reached);
             }
         }
         Some((PathStep::Each, rest)) => {
-            if let Json::Array(items) = json {
+            if chain::kind_of(json) == Kind::Array {
                 *reached = true;
-                for item in items {
+                for item in chain::elements(json) {
                     locate(item, rest, found, map, true, reached);
                 }
             }
         }
     }
-}
-
-fn get_path<'j>(json: &'j Json, path: &[String]) -> Option<&'j Json> {
-    path.iter().try_fold(json, |j, k| j.get(k.as_str()))
 }
 
 impl ChunkResult {
@@ -813,14 +825,20 @@ impl ChunkResult {
             map.get(canonical).cloned()
         };
         match item {
-            Some(Ok(item)) => ItemReply {
+            Some(SplitItem {
+                body,
+                error_status: None,
+            }) => ItemReply {
                 status: 200,
-                body: ItemBody::Json(item),
+                body: ItemBody::Raw(body),
                 headers: items.headers.clone(),
             },
-            Some(Err(item)) => ItemReply {
-                status: item_error_status(&item, spec),
-                body: ItemBody::Json(item),
+            Some(SplitItem {
+                body,
+                error_status: Some(status),
+            }) => ItemReply {
+                status,
+                body: ItemBody::Raw(body),
                 headers: Vec::new(),
             },
             None => match spec.missing {
@@ -838,13 +856,12 @@ impl ChunkResult {
     }
 }
 
-/// An item marked failed: its error's `status` (or the error itself when it is a status
-/// number), else 500.
-fn item_error_status(item: &Json, spec: &BatchSpec) -> u16 {
-    let error = spec.item_error.as_ref().and_then(|p| get_path(item, p));
+/// The status of an item marked failed: its error's `status` (or the error itself when it is
+/// a status number), else 500.
+fn item_error_status(error: &Json) -> u16 {
     let status = match error {
-        Some(Json::Number(n)) => n.as_u64(),
-        Some(Json::Object(m)) => m.get("status").and_then(Json::as_u64),
+        Json::Number(n) => n.as_u64(),
+        Json::Object(m) => m.get("status").and_then(Json::as_u64),
         _ => None,
     };
     status

@@ -116,15 +116,19 @@ impl Answer {
         }
     }
 
-    /// A batch item's answer, shaped like a single call's.
-    fn from_item(reply: ItemReply, call: Rc<Call>, time: u64) -> Answer {
+    /// A batch item's answer, shaped like a single call's: raw unless `parse`.
+    fn from_item(reply: ItemReply, call: Rc<Call>, time: u64, parse: bool) -> Answer {
         Answer {
             status: reply.status,
             cache: header_value(&reply.headers, "cache-control")
                 .map(CacheDirective::parse_header)
                 .unwrap_or_default(),
             body: match reply.body {
-                ItemBody::Json(j) => Body::Json(j),
+                ItemBody::Raw(raw) if parse => match serde_json::from_str(raw.get()) {
+                    Ok(j) => Body::Json(j),
+                    Err(_) => Body::Raw(raw),
+                },
+                ItemBody::Raw(raw) => Body::Raw(raw),
                 ItemBody::Text(t) => Body::Text(t),
                 ItemBody::Empty => Body::Empty,
             },
@@ -540,7 +544,7 @@ fn send<'s>(
                         Answer::synthetic(502, e.to_string(), Some(call), time),
                         Some("failed"),
                     ),
-                    Reply::Item(item) => (Answer::from_item(item, call, time), None),
+                    Reply::Item(item) => (Answer::from_item(item, call, time, parse), None),
                 };
                 (answer, served, via, failure)
             }

@@ -369,21 +369,31 @@ impl Encoder {
     /// One key's text in a query string.
     pub fn query_key(self, name: &str, key: &Json) -> String {
         let mut out = String::new();
-        let text = key_text(key);
+        self.push_query_key(&mut out, name, key);
+        out
+    }
+
+    /// [`Encoder::query_key`] appended to `out` (no text of its own for string or integer
+    /// keys).
+    pub fn push_query_key(self, out: &mut String, name: &str, key: &Json) {
+        let mut digits = IntegerText::default();
+        let text = match key {
+            Json::Number(n) if digits.write(n) => std::borrow::Cow::Borrowed(digits.as_str()),
+            _ => key_text(key),
+        };
         match self {
             Encoder::Repeat | Encoder::Brackets => {
-                encode_into(&mut out, name, true);
+                encode_into(out, name, true);
                 if self == Encoder::Brackets {
                     out.push_str("[]");
                 }
                 out.push('=');
-                encode_into(&mut out, &text, true);
+                encode_into(out, &text, true);
             }
-            Encoder::In => encode_into(&mut out, &postgrest_item(key, &text), true),
-            Encoder::Json => encode_into(&mut out, &key.to_string(), true),
-            Encoder::Csv | Encoder::Pipes | Encoder::Spaces => encode_into(&mut out, &text, true),
+            Encoder::In => encode_into(out, &postgrest_item(key, &text), true),
+            Encoder::Json => encode_into(out, &key.to_string(), true),
+            Encoder::Csv | Encoder::Pipes | Encoder::Spaces => encode_into(out, &text, true),
         }
-        out
     }
 
     /// The keys as one body value: a JSON array for `json`, `repeat` and `brackets`, else the
@@ -400,7 +410,7 @@ impl Encoder {
             Encoder::In => Json::String(format!(
                 "in.({})",
                 keys.iter()
-                    .map(|k| postgrest_item(k, &key_text(k)))
+                    .map(|k| postgrest_item(k, &key_text(k)).into_owned())
                     .collect::<Vec<_>>()
                     .join(",")
             )),
@@ -420,21 +430,63 @@ impl Encoder {
     }
 }
 
+/// An integer's decimal text on the stack (keys are mostly ids: no heap text for them).
+#[derive(Default)]
+pub(crate) struct IntegerText {
+    bytes: [u8; 20],
+    len: usize,
+}
+
+impl IntegerText {
+    /// Write `n` when it is an integer; `false` (and nothing written) otherwise.
+    pub(crate) fn write(&mut self, n: &serde_json::Number) -> bool {
+        let (negative, mut magnitude) = match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => (false, u),
+            (None, Some(i)) => (true, i.unsigned_abs()),
+            (None, None) => return false,
+        };
+        let mut at = self.bytes.len();
+        loop {
+            at -= 1;
+            self.bytes[at] = b'0' + (magnitude % 10) as u8;
+            magnitude /= 10;
+            if magnitude == 0 {
+                break;
+            }
+        }
+        if negative {
+            at -= 1;
+            self.bytes[at] = b'-';
+        }
+        self.bytes.copy_within(at.., 0);
+        self.len = self.bytes.len() - at;
+        true
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits and '-' are ever written.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
 /// A key's text: strings as they are, numbers and booleans as JSON, objects as JSON.
-fn key_text(key: &Json) -> String {
+fn key_text(key: &Json) -> std::borrow::Cow<'_, str> {
     match key {
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
+        Json::String(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(other.to_string()),
     }
 }
 
 /// A PostgREST `in.(...)` element: strings holding reserved characters are double-quoted.
-fn postgrest_item(key: &Json, text: &str) -> String {
+fn postgrest_item<'t>(key: &Json, text: &'t str) -> std::borrow::Cow<'t, str> {
     let reserved = |c: char| matches!(c, ',' | '(' | ')' | '"' | '.' | ':') || c.is_whitespace();
     if key.is_string() && text.contains(reserved) {
-        format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+        std::borrow::Cow::Owned(format!(
+            "\"{}\"",
+            text.replace('\\', "\\\\").replace('"', "\\\"")
+        ))
     } else {
-        text.to_string()
+        std::borrow::Cow::Borrowed(text)
     }
 }
 
@@ -481,6 +533,23 @@ fn parse_field_path(path: &str) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn integer_text_is_the_json_text_of_integers_only() {
+        for n in [
+            json!(0),
+            json!(7),
+            json!(-42),
+            json!(u64::MAX),
+            json!(i64::MIN),
+        ] {
+            let mut text = IntegerText::default();
+            assert!(text.write(n.as_number().expect("a number")));
+            assert_eq!(text.as_str(), n.to_string());
+        }
+        let mut text = IntegerText::default();
+        assert!(!text.write(json!(1.5).as_number().expect("a number")));
+    }
 
     fn single() -> UrlTemplate {
         UrlTemplate::parse("http://u/products/:id").unwrap_or_else(|e| panic!("{e}"))

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use serde_json::Value as Json;
 
-use crate::mapping::{BatchSpec, Encoder, Template, encode_into, push_path_value};
+use crate::mapping::{BatchSpec, Encoder, IntegerText, Template, encode_into, push_path_value};
 use crate::plan::request::varies;
 use crate::plan::values::{ParamVal, Val, text_of};
 
@@ -52,9 +52,17 @@ pub struct BatchGroup {
 /// (so `1` and `"1"` meet), objects and lists as compact JSON. `None` for null.
 pub fn canonical_key(key: &Json) -> Option<String> {
     match key {
-        Json::Null => None,
         Json::String(s) => Some(s.clone()),
-        Json::Number(_) => Some(text_of(key)),
+        other => canonical_key_owned(other.clone()),
+    }
+}
+
+/// [`canonical_key`] of a key owned (a string key is its own text).
+pub(crate) fn canonical_key_owned(key: Json) -> Option<String> {
+    match key {
+        Json::Null => None,
+        Json::String(s) => Some(s),
+        Json::Number(_) => Some(text_of(&key)),
         other => Some(other.to_string()),
     }
 }
@@ -74,7 +82,12 @@ pub(crate) fn batch_item(
         Val::Scalar(j) if !j.is_null() => j.clone(),
         _ => return None,
     };
-    let canonical: Rc<str> = canonical_key(&key)?.into();
+    let mut digits = IntegerText::default();
+    let canonical: Rc<str> = match &key {
+        Json::String(s) => Rc::from(s.as_str()),
+        Json::Number(n) if digits.write(n) => Rc::from(digits.as_str()),
+        other => canonical_key(other)?.into(),
+    };
     // Most items of a statement differ only in their key: the other params decide the group.
     let others = || params.iter().filter(|p| *p.key != *spec.on);
     if let Some((_, group)) = groups.iter().find(|(sig, g)| {
@@ -216,11 +229,15 @@ impl BatchGroup {
         let (pre, sep, post) = encoder.query_frame(name);
         let mut out: Vec<Vec<&Json>> = Vec::new();
         let mut len = 0;
+        // One buffer measures every key's text.
+        let mut text = String::new();
         for &key in keys {
             let add = if *in_body {
                 0
             } else {
-                encoder.query_key(name, key).len()
+                text.clear();
+                encoder.push_query_key(&mut text, name, key);
+                text.len()
             };
             let fits = out.last().is_some_and(|c| {
                 c.len() < self.spec.max && (*in_body || len + sep.len() + add <= self.spec.max_url)
@@ -250,7 +267,7 @@ impl BatchGroup {
                 if i > 0 {
                     query.push_str(sep);
                 }
-                query.push_str(&encoder.query_key(name, k));
+                encoder.push_query_key(&mut query, name, k);
             }
             query.push_str(post);
         }

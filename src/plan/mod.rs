@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorCode, Errors, Phase};
 use crate::exec::shape::{OnlyTree, compile_only};
 use crate::mapping::{Mappings, UrlTemplate};
 use crate::syntax::ast::{ChainItem, Query, Statement, UseKey, Value, ValueKind};
+pub(crate) use batch::canonical_key_owned;
 pub use batch::{BatchGroup, BatchItem, canonical_key};
 pub use request::{Call, Item, RequestKey};
 use request::{RequestShape, build_item, missing_params_message};
