@@ -26,7 +26,7 @@ from price with id = product.sku";
 
 /// Answers every call at once from a table keyed by URL (path and query).
 pub(crate) struct InMemory {
-    answers: HashMap<String, Response>,
+    pub(crate) answers: HashMap<String, Response>,
 }
 
 impl Transport for InMemory {
