@@ -13,8 +13,8 @@ use std::rc::Rc;
 
 use serde_json::Value as Json;
 
-use crate::mapping::{BatchSpec, Encoder, IntegerText, Template, encode_into, push_path_value};
-use crate::plan::request::varies;
+use crate::mapping::{BatchSpec, Encoder, IntegerText, Template, push_path_value};
+use crate::plan::request::{append_query, varies};
 use crate::plan::values::{ParamVal, Val, text_of};
 
 /// A multiplexed item's place in a batch.
@@ -289,22 +289,5 @@ impl BatchGroup {
             Json::Object(fields).to_string()
         });
         (url, body)
-    }
-}
-
-/// `key=value` pairs, lists repeated, strings escaped (empty ones and nulls omitted).
-fn append_query(out: &mut String, key: &str, value: &Json) {
-    match value {
-        Json::Null => {}
-        Json::String(s) if s.is_empty() => {}
-        Json::Array(items) => items.iter().for_each(|i| append_query(out, key, i)),
-        other => {
-            if !out.is_empty() {
-                out.push('&');
-            }
-            encode_into(out, key, true);
-            out.push('=');
-            encode_into(out, &text_of(other), true);
-        }
     }
 }

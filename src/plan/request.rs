@@ -315,7 +315,7 @@ pub(crate) fn build_item(
 
 /// `key=value` pairs: strings escaped (empty ones omitted), numbers and booleans as text,
 /// objects as JSON, lists as the key repeated per element (nested lists flattened).
-fn append_query(out: &mut String, key: &str, value: &Json) {
+pub(crate) fn append_query(out: &mut String, key: &str, value: &Json) {
     match value {
         Json::Null => {}
         Json::String(s) if s.is_empty() => {}
