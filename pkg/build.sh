@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds pkg/dist from a fresh machine: the wasm32 target, the wasm-bindgen CLI pinned to the
 # crate's version, npm's binaryen for wasm-opt (Debian's corrupts wasm-bindgen output), then the
-# size-tuned release build with LTO really applied (`cargo rustc --crate-type cdylib`; a
-# cdylib+rlib crate type would silently drop it).
+# release builds with LTO really applied (`cargo rustc --crate-type cdylib`; a cdylib+rlib crate
+# type would silently drop it): size-tuned for browsers, speed-tuned for servers, and the
+# pure-JS one for React Native.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -43,6 +44,20 @@ wasm-bindgen target/pkg/wasm32-unknown-unknown/release/restql.wasm \
   --enable-reference-types --enable-nontrapping-float-to-int --enable-mutable-globals \
   "$here/dist/restql_bg.wasm" -o "$here/dist/restql_bg.wasm"
 ls -l "$here/dist"
+
+# The server build (Node, Deno, Workers: `node.js`, `server.js`, `workerd.js`), tuned for
+# speed: where the module is not downloaded by every visitor, 1.7 to 2 times less CPU per
+# query is worth a larger module. Its own glue, as the glue names the module's exports.
+server="$here/dist/server"
+RUSTFLAGS="$abort_flags" CARGO_PROFILE_RELEASE_OPT_LEVEL=3 \
+  cargo rustc --lib --release --locked --target wasm32-unknown-unknown \
+  --crate-type cdylib --target-dir target/pkg-server -Zbuild-std=std,panic_abort
+wasm-bindgen target/pkg-server/wasm32-unknown-unknown/release/restql.wasm \
+  --target web --out-dir "$server" --out-name restql --no-typescript
+"$here/node_modules/.bin/wasm-opt" -O3 --enable-bulk-memory --enable-sign-ext \
+  --enable-reference-types --enable-nontrapping-float-to-int --enable-mutable-globals \
+  "$server/restql_bg.wasm" -o "$server/restql_bg.wasm"
+ls -l "$server"
 
 # The pure-JS build for React Native / Hermes. wasm2js takes one function table only, so no
 # externref: an MVP target CPU, and the target_features section stripped so that wasm-bindgen

@@ -1,4 +1,4 @@
-// Browsers, Deno and bundlers: the module is fetched next to this file unless told otherwise.
+// Browsers and bundlers: the size-tuned module, fetched next to this file unless told otherwise.
 import * as glue from "./dist/restql.js";
 import { initOnce, useGlue } from "./lib/api.js";
 import { handlerFactory } from "./lib/handler.js";

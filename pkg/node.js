@@ -1,6 +1,6 @@
-// Node: fetch() cannot read file: URLs, so the bundled module is read from disk.
+// Node: the speed-tuned server module. fetch() cannot read file: URLs, so it is read from disk.
 import { readFile } from "node:fs/promises";
-import * as glue from "./dist/restql.js";
+import * as glue from "./dist/server/restql.js";
 import { initOnce, useGlue } from "./lib/api.js";
 import { handlerFactory } from "./lib/handler.js";
 
@@ -15,7 +15,7 @@ useGlue(glue);
 export function init(input) {
   return initOnce(async () =>
     glue.default({
-      module_or_path: input ?? (await readFile(new URL("./dist/restql_bg.wasm", import.meta.url))),
+      module_or_path: input ?? (await readFile(new URL("./dist/server/restql_bg.wasm", import.meta.url))),
     }),
   );
 }

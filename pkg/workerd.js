@@ -1,6 +1,7 @@
-// Cloudflare Workers: the module is imported as a compiled WebAssembly.Module (no fetch, no eval).
-import module from "./dist/restql_bg.wasm";
-import * as glue from "./dist/restql.js";
+// Cloudflare Workers: the speed-tuned server module, imported as a compiled WebAssembly.Module
+// (no fetch, no eval).
+import module from "./dist/server/restql_bg.wasm";
+import * as glue from "./dist/server/restql.js";
 import { initOnce, useGlue } from "./lib/api.js";
 import { handlerFactory } from "./lib/handler.js";
 

@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::io::Write;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -82,19 +83,23 @@ pub fn client_free(client: u32) {
     });
 }
 
-/// Run a query. `inputs_json` is `{variables, headers, debug}`; `signal` an optional
-/// AbortSignal. Resolves to the JSON of `{status, headers, body, stats, trace}`; rejects with
+/// Run a query. `inputs_json` is `{variables, headers, debug, trace}`; `signal` an optional
+/// AbortSignal. Resolves to the JSON of `{status, headers, body, stats, trace?}`; rejects with
 /// the signal's reason when it aborts.
 #[wasm_bindgen(js_name = clientRun)]
 pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue) -> Promise {
     let config = CLIENTS.with(|c| c.borrow().get(client as usize).cloned().flatten());
-    let parsed: Result<(Inputs, bool), String> = parse_inputs(inputs_json);
+    let parsed = parse_inputs(inputs_json);
     future_to_promise(async move {
         let config = config.ok_or_else(|| message_to_js("client", "this client was closed"))?;
-        let (inputs, debug) = parsed.map_err(|e| message_to_js("inputs", &e))?;
+        let RunInputs {
+            inputs,
+            debug,
+            trace,
+        } = parsed.map_err(|e| message_to_js("inputs", &e))?;
         let query = match config.checked(&text) {
             Ok(query) => query,
-            Err(errors) => return Ok(outcome_to_js(&crate::first_error(errors))),
+            Err(errors) => return Ok(outcome_to_js(&crate::first_error(errors), trace)),
         };
         let mut options = config.client.options().clone();
         options.debug = debug;
@@ -118,14 +123,15 @@ pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue)
                 }
             }
         };
-        Ok(outcome_to_js(&outcome))
+        Ok(outcome_to_js(&outcome, trace))
     })
 }
 
-/// `{status, headers, body, stats, trace, error}` as JSON text. The body is written straight
-/// from the outcome (`ResponseBody::to_text`: upstream bodies spliced in as they came, keys in
-/// their upstream order), which costs far less than rebuilding it as a value.
-fn outcome_to_js(outcome: &crate::Outcome) -> JsValue {
+/// `{status, headers, body, stats, trace?, error}` as JSON text (`trace` when asked for), in
+/// one buffer. The body is written straight from the outcome (upstream bodies spliced in as
+/// they came, keys in their upstream order), which costs far less than rebuilding it as a
+/// value.
+fn outcome_to_js(outcome: &crate::Outcome, trace: bool) -> JsValue {
     // Lower-cased names, later ones replacing earlier ones, in name order.
     let mut headers: BTreeMap<String, &str> = BTreeMap::new();
     if let Some(cc) = &outcome.cache_control {
@@ -135,38 +141,32 @@ fn outcome_to_js(outcome: &crate::Outcome) -> JsValue {
         headers.insert(name.to_ascii_lowercase(), value);
     }
     let stats = outcome.stats;
-    let mut out = format!("{{\"status\":{},\"headers\":", outcome.status);
+    let mut out = Vec::with_capacity(4096);
+    let _ = write!(out, "{{\"status\":{},\"headers\":", outcome.status);
     push_json(&mut out, &headers);
-    out.push_str(",\"body\":");
-    out.push_str(&outcome.body.to_text());
-    out.push_str(",\"stats\":");
-    push_json(
-        &mut out,
-        &json!({
-            "calls": stats.calls,
-            "deduped": stats.deduped,
-            "batched": stats.batched,
-            "cacheHits": stats.cache_hits,
-            "durationMs": stats.duration_ms,
-        }),
+    out.extend_from_slice(b",\"body\":");
+    push_json(&mut out, &outcome.body);
+    let _ = write!(
+        out,
+        ",\"stats\":{{\"calls\":{},\"deduped\":{},\"batched\":{},\"cacheHits\":{},\"durationMs\":{}}}",
+        stats.calls, stats.deduped, stats.batched, stats.cache_hits, stats.duration_ms
     );
-    out.push_str(",\"trace\":");
-    push_json(&mut out, &outcome.trace);
-    out.push_str(",\"error\":");
-    let error = outcome
-        .error
-        .as_ref()
-        .and_then(|e| serde_json::to_value(e).ok());
-    push_json(&mut out, &error);
-    out.push('}');
-    JsValue::from_str(&out)
+    if trace {
+        out.extend_from_slice(b",\"trace\":");
+        push_json(&mut out, &outcome.trace);
+    }
+    out.extend_from_slice(b",\"error\":");
+    push_json(&mut out, &outcome.error);
+    out.push(b'}');
+    JsValue::from_str(std::str::from_utf8(&out).unwrap_or("null"))
 }
 
 /// Appends the JSON text of `value` (`null` if it cannot be written, which our types never do).
-fn push_json<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) {
-    match serde_json::to_string(value) {
-        Ok(text) => out.push_str(&text),
-        Err(_) => out.push_str("null"),
+fn push_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let mark = out.len();
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.truncate(mark);
+        out.extend_from_slice(b"null");
     }
 }
 
@@ -284,7 +284,7 @@ impl ClientConfig {
     }
 }
 
-fn parse_inputs(text: &str) -> Result<(Inputs, bool), String> {
+fn parse_inputs(text: &str) -> Result<RunInputs, String> {
     let value: Json = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let variables = match value.get("variables") {
         Some(Json::Object(v)) => v.clone(),
@@ -298,8 +298,22 @@ fn parse_inputs(text: &str) -> Result<(Inputs, bool), String> {
             .collect(),
         _ => Vec::new(),
     };
-    let debug = value.get("debug").and_then(Json::as_bool).unwrap_or(false);
-    Ok((Inputs { variables, headers }, debug))
+    let flag = |name: &str| value.get(name).and_then(Json::as_bool).unwrap_or(false);
+    Ok(RunInputs {
+        inputs: Inputs { variables, headers },
+        debug: flag("debug"),
+        trace: flag("trace"),
+    })
+}
+
+/// What `clientRun` receives besides the query text.
+struct RunInputs {
+    inputs: Inputs,
+    /// Each statement's `details.debug`.
+    debug: bool,
+    /// The per-call trace in the answer (opt-in: writing and reading it back costs about as
+    /// much as the body of a large fan-out).
+    trace: bool,
 }
 
 fn errors_to_js(errors: &Errors) -> JsValue {
@@ -389,19 +403,39 @@ export function restqlAbandon(id) {
 }
 
 // Runs `callback` in a later task, after every promise reaction already queued: a message on
-// a fresh MessageChannel (closed on receipt, so it never keeps Node's event loop alive), or
-// setTimeout(0) where there is none (Hermes). Never process.nextTick.
+// a MessageChannel, or setTimeout(0) where there is none (Hermes). Never process.nextTick.
+// Where a port can be unreferenced (Node), one channel serves every window and holds the
+// event loop only while a message is on its way; elsewhere each window gets a fresh channel,
+// closed on receipt, so that none is left open. (A channel costs tens of microseconds.)
+let taskPort = null;
+const taskCallbacks = [];
 export function restqlNextTask(callback) {
-  if (typeof MessageChannel === "function") {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      callback();
-    };
-    channel.port2.postMessage(0);
-  } else {
+  if (typeof MessageChannel !== "function") {
     setTimeout(callback, 0);
+    return;
   }
+  if (taskPort === null) {
+    const channel = new MessageChannel();
+    if (typeof channel.port1.unref === "function" && typeof channel.port1.ref === "function") {
+      channel.port1.onmessage = () => {
+        const due = taskCallbacks.splice(0);
+        if (taskCallbacks.length === 0) channel.port1.unref();
+        for (const f of due) f();
+      };
+      channel.port1.unref();
+      taskPort = channel;
+    } else {
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        callback();
+      };
+      channel.port2.postMessage(0);
+      return;
+    }
+  }
+  taskCallbacks.push(callback);
+  taskPort.port1.ref();
+  taskPort.port2.postMessage(0);
 }
 "#)]
 extern "C" {
@@ -706,6 +740,9 @@ fn on_timer() {
 /// A sleep until `deadline` (milliseconds on `now_ms`'s scale).
 struct Sleep {
     deadline: u64,
+    /// The clock when the sleep was made, standing for the clock at its first poll, which
+    /// comes at once: a run makes a sleep per item and each `Date.now` crosses into JS.
+    made_at: Option<u64>,
     /// Its place in the queue once polled.
     key: Option<(u64, u64)>,
 }
@@ -714,7 +751,7 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let now = now_ms();
+        let now = self.made_at.take().unwrap_or_else(now_ms);
         let deadline = self.deadline;
         let key = self.key.take();
         let key = TIMERS.with(|timers| {
@@ -750,7 +787,12 @@ impl Drop for Sleep {
             let _ = TIMERS.try_with(|timers| {
                 let mut timers = timers.borrow_mut();
                 timers.waiting.remove(&key);
-                timers.arm(now_ms());
+                // The timer stays set for a deadline that may now be earlier than needed
+                // (when it fires it wakes nothing and is set again); only an empty queue
+                // clears it.
+                if timers.waiting.is_empty() {
+                    timers.arm(0);
+                }
             });
         }
     }
@@ -762,8 +804,10 @@ impl Clock for JsClock {
     }
 
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
+        let now = now_ms();
         Box::pin(Sleep {
-            deadline: now_ms().saturating_add(ms),
+            deadline: now.saturating_add(ms),
+            made_at: Some(now),
             key: None,
         })
     }

@@ -47,7 +47,7 @@ export function createRunner() {
     controllers.set(id, controller);
     try {
       const c = await clientFor(mappings, cache, cacheEpoch);
-      const result = await c.run(query, { variables, signal: controller.signal });
+      const result = await c.run(query, { variables, signal: controller.signal, trace: true });
       if (result.error) result.error = plainError(result.error);
       return { id, result };
     } catch (error) {

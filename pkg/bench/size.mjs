@@ -29,10 +29,12 @@ async function bundle(source, conditions) {
 }
 
 const wasm = await readFile(new URL("../dist/restql_bg.wasm", import.meta.url));
+// Node, Deno and Workers load the speed-tuned build.
+const serverWasm = await readFile(new URL("../dist/server/restql_bg.wasm", import.meta.url));
 const rows = [
   ["browser: init + createClient", 'export { init, createClient } from "restql-wasm";', ["browser"], wasm],
   ["browser: everything", 'export * from "restql-wasm";', ["browser"], wasm],
-  ["Workers: createHandler", 'export { init, createHandler } from "restql-wasm";', ["workerd"], wasm],
+  ["Workers: createHandler (server build)", 'export { init, createHandler } from "restql-wasm";', ["workerd"], serverWasm],
   ["React Native (pure JS)", 'export { init, createClient } from "restql-wasm";', ["react-native"], null],
 ];
 console.log("| entry point | JS min | JS brotli | wasm | wasm brotli | total brotli |");

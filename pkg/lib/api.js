@@ -119,6 +119,7 @@ export async function createClient(options = {}) {
         variables: runOptions.variables ?? {},
         headers: runOptions.headers ?? {},
         debug: Boolean(runOptions.debug),
+        trace: Boolean(runOptions.trace),
       };
       let text;
       try {
@@ -140,8 +141,8 @@ export async function createClient(options = {}) {
         headers: outcome.headers,
         body: outcome.body,
         stats: outcome.stats,
-        trace: outcome.trace,
       };
+      if (outcome.trace) result.trace = outcome.trace;
       if (outcome.error) result.error = RestqlError(outcome.error, [outcome.error]);
       return result;
     },

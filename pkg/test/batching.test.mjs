@@ -115,7 +115,7 @@ test("json-server: multiplexed ids collapse into ceil(unique / max) calls, split
       },
     },
   });
-  const r = await client.run("from product with id = $ids", { variables: { ids: [3, 1, 7, 3, 99, 12, 1] } });
+  const r = await client.run("from product with id = $ids", { variables: { ids: [3, 1, 7, 3, 99, 12, 1] }, trace: true });
   // Unique keys 3, 1, 7, 99, 12 -> chunks of three: two calls.
   assert.deepEqual(counter.urls, [`${jsonServer.url}/products?id=3&id=1&id=7`, `${jsonServer.url}/products?id=99&id=12`]);
   assert.equal(r.stats.calls, 2);
@@ -152,6 +152,8 @@ test("-> no-batch fans out one call per item", async () => {
   assert.deepEqual(shop.calls.map((c) => c.path), ["/product/1", "/product/2", "/product/3"]);
   assert.equal(r.stats.batched, 0);
   assert.deepEqual(r.body.product.result.map((p) => p.id), [1, 2, 3]);
+  // The trace is opt-in.
+  assert.equal("trace" in r, false);
   client.close();
 });
 
@@ -172,7 +174,7 @@ test("concurrent runs on one client share a batch window and join calls on the w
   shop.calls.length = 0;
   const first = client.run("from single with id = 5, delay = 50");
   await new Promise((resolve) => setTimeout(resolve, 10));
-  const second = await client.run("from single with id = 5, delay = 50");
+  const second = await client.run("from single with id = 5, delay = 50", { trace: true });
   assert.equal(shop.calls.length, 1, "the second run joined the call on the wire");
   assert.equal(second.stats.calls, 0);
   assert.equal(second.trace[0].served, "joined");
@@ -228,7 +230,7 @@ test("the client cache answers from Cache-Control max-age, per request and per b
   const first = await client.run("from product with id = $ids", { variables: { ids: [31, 32] } });
   assert.equal(first.stats.cacheHits, 0);
   assert.equal(shop.calls.length, 1);
-  const second = await client.run("from product with id = $ids", { variables: { ids: [32, 31, 33] } });
+  const second = await client.run("from product with id = $ids", { variables: { ids: [32, 31, 33] }, trace: true });
   // 31 and 32 come from the cache, only 33 is asked for.
   assert.deepEqual(shop.calls.map((c) => c.ids), [["31", "32"], ["33"]]);
   assert.equal(second.stats.cacheHits, 2);

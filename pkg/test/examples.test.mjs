@@ -173,7 +173,7 @@ test("examples/cloudflare-worker serves the saved queries in workerd", async () 
   const mf = new Miniflare({
     modules: [
       { type: "ESModule", path: join(pkg, "worker.js"), contents: outputFiles[0].text },
-      { type: "CompiledWasm", path: join(pkg, "dist/restql_bg.wasm") },
+      { type: "CompiledWasm", path: join(pkg, "dist/server/restql_bg.wasm") },
     ],
     modulesRoot: pkg,
     bindings: { UPSTREAM_URL: upstream.url },

@@ -7,7 +7,7 @@ import { init, parse, RestqlError } from "restql-wasm";
 
 test("init is idempotent and accepts bytes", async () => {
   await init();
-  await init(await readFile(new URL("../dist/restql_bg.wasm", import.meta.url)));
+  await init(await readFile(new URL("../dist/server/restql_bg.wasm", import.meta.url)));
 });
 
 test("parse returns the canonical JSON form", async () => {

@@ -1,6 +1,6 @@
 // createHandler served by Deno.serve, in front of a Deno.serve service, both on 127.0.0.1.
 import { assertEquals } from "./assert.js";
-import { createHandler } from "../../index.js";
+import { createHandler } from "../../server.js";
 
 function serveOnFreePort(handler) {
   return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
