@@ -3,6 +3,10 @@
 // and restql-wasm (the Rust orchestrator in WebAssembly, JS <-> wasm crossings included).
 //
 //   node pkg/bench/peers.mjs [--peers DIR] [--runs 300] [--warmup 100] [--scenarios a,b,c]
+//                            [--build server|browser]
+//
+// restql runs on the server build (what Node loads), or with `--build browser` on the
+// size-tuned module that browsers load (one build per process: they share the package's JS).
 //
 // --peers is the peer harness (scenarios, upstream data, clients); by default the folder
 // `../shared/bench` beside the repository. It is copied to a temporary folder and its npm
@@ -25,6 +29,7 @@ const { values: opt } = parseArgs({
     runs: { type: "string", default: "300" },
     warmup: { type: "string", default: "100" },
     scenarios: { type: "string", default: "a,b,c" },
+    build: { type: "string", default: "server" },
   },
 });
 
@@ -38,8 +43,8 @@ const dataloader = await load("clients/dataloader.js");
 const p = params();
 const getter = createGetter({ transport: "memory", lat: () => 0 });
 
-const restqlBatched = await createRestqlClient({ get: getter.get, p, batch: true });
-const restqlPerId = await createRestqlClient({ get: getter.get, p, batch: false });
+const restqlBatched = await createRestqlClient({ get: getter.get, p, batch: true, build: opt.build });
+const restqlPerId = await createRestqlClient({ get: getter.get, p, batch: false, build: opt.build });
 
 // ---- the run ---------------------------------------------------------------------------
 const clients = {
@@ -87,10 +92,9 @@ for (const scn of opt.scenarios.split(",")) {
     });
   }
 }
-restqlBatched.close();
-restqlPerId.close();
+for (const client of Object.values(clients)) client.close?.();
 
-console.log(`node ${process.version}, ${opt.runs} runs after ${opt.warmup} warm-up, in-memory upstream, no latency\n`);
+console.log(`node ${process.version}, restql's ${opt.build} build, ${opt.runs} runs after ${opt.warmup} warm-up, in-memory upstream, no latency\n`);
 console.log("| scenario | client | upstream calls | CPU us/query p50 | wall us p50 | wall us p95 |");
 console.log("|---|---|---:|---:|---:|---:|");
 for (const r of rows) {

@@ -5,13 +5,18 @@
 //
 // The harness's getter returns parsed objects; restql receives bytes, as from a real fetch
 // (each path's JSON is encoded once and cached), and parses them in wasm.
-import { init, createClient } from "../node.js";
+import { readFile } from "node:fs/promises";
 
 const ORIGIN = "http://upstream.test";
 const encoder = new TextEncoder();
 const HEADERS = [["content-type", "application/json"]];
 
-export async function createRestqlClient({ get, p, batch = true }) {
+/**
+ * `build`: `server` (what Node loads) or `browser` (the size-tuned module browsers load, here
+ * run by Node).
+ */
+export async function createRestqlClient({ get, p, batch = true, build = "server" }) {
+  const { init, createClient } = await import(build === "browser" ? "../index.js" : "../node.js");
   const encoded = new Map();
   const fetchOverGetter = (url) => {
     const path = url.slice(ORIGIN.length);
@@ -26,7 +31,7 @@ export async function createRestqlClient({ get, p, batch = true }) {
   };
   const batched = (single, route) =>
     batch ? { url: `${ORIGIN}/${single}/:id`, batch: { on: "id", request: `GET ${ORIGIN}/${route}`, max: p.batch } } : `${ORIGIN}/${single}/:id`;
-  await init();
+  await init(build === "browser" ? await readFile(new URL("../dist/restql_bg.wasm", import.meta.url)) : undefined);
   const client = await createClient({
     fetch: fetchOverGetter,
     // The growth runs multiplex up to 5,000 ids per statement.
