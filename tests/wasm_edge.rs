@@ -112,12 +112,55 @@ async fn a_run_calls_fetch_once_per_distinct_request() {
     );
     assert_eq!(out["stats"]["calls"], 4);
     assert_eq!(out["stats"]["deduped"], 2);
+    assert!(out.get("trace").is_none(), "the trace is opt-in");
     let calls: Vec<String> = js_sys::Array::from(&global("__restql_calls"))
         .iter()
         .filter_map(|c| c.as_string())
         .collect();
     assert_eq!(calls.len(), 4, "{calls:?}");
     assert!(calls.contains(&"GET http://h.test/hero/12".to_string()));
+}
+
+#[wasm_bindgen_test]
+async fn a_run_asked_for_its_trace_lists_every_call() {
+    let client = client_new(
+        r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#,
+        answering_fetch("__restql_traced_calls"),
+    )
+    .expect("a client");
+    let run = client_run(
+        client,
+        "from hero with id = [1, 2, 1]".into(),
+        r#"{"trace": true}"#,
+        JsValue::UNDEFINED,
+    );
+    let out = JsFuture::from(run).await.expect("resolves");
+    client_free(client);
+    let out = json(&out.as_string().expect("JSON text"));
+    // By item, in multiplex order: the third item repeats the first.
+    let mut entries: Vec<(u64, String, String)> = out["trace"]
+        .as_array()
+        .expect("a trace")
+        .iter()
+        .map(|t| {
+            let text = |k: &str| t[k].as_str().unwrap_or_default().to_string();
+            (
+                t["item"].as_u64().unwrap_or(99),
+                text("served"),
+                text("url"),
+            )
+        })
+        .collect();
+    entries.sort();
+    let hero = |id: u32| format!("http://h.test/hero/{id}");
+    assert_eq!(
+        entries,
+        [
+            (0, "sent".to_string(), hero(1)),
+            (1, "sent".to_string(), hero(2)),
+            (2, "deduped".to_string(), hero(1)),
+        ]
+    );
 }
 
 #[wasm_bindgen_test]
