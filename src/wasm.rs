@@ -83,9 +83,10 @@ pub fn client_free(client: u32) {
     });
 }
 
-/// Run a query. `inputs_json` is `{variables, headers, debug, trace}`; `signal` an optional
-/// AbortSignal. Resolves to the JSON of `{status, headers, body, stats, trace?}`; rejects with
-/// the signal's reason when it aborts.
+/// Run a query. `inputs_json` is `{variables, headers, debug, trace, bodyText}`; `signal` an
+/// optional AbortSignal. Resolves to the JSON of `{status, headers, body, stats, trace?}`, or
+/// with `bodyText` to `[JSON of the rest, JSON of the body]` (for callers that send the body
+/// on as text); rejects with the signal's reason when it aborts.
 #[wasm_bindgen(js_name = clientRun)]
 pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue) -> Promise {
     let config = CLIENTS.with(|c| c.borrow().get(client as usize).cloned().flatten());
@@ -96,10 +97,12 @@ pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue)
             inputs,
             debug,
             trace,
+            body_text,
         } = parsed.map_err(|e| message_to_js("inputs", &e))?;
+        let answer = |outcome: &crate::Outcome| outcome_to_js(outcome, trace, body_text);
         let query = match config.checked(&text) {
             Ok(query) => query,
-            Err(errors) => return Ok(outcome_to_js(&crate::first_error(errors), trace)),
+            Err(errors) => return Ok(answer(&crate::first_error(errors))),
         };
         let mut options = config.client.options().clone();
         options.debug = debug;
@@ -123,15 +126,15 @@ pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue)
                 }
             }
         };
-        Ok(outcome_to_js(&outcome, trace))
+        Ok(answer(&outcome))
     })
 }
 
 /// `{status, headers, body, stats, trace?, error}` as JSON text (`trace` when asked for), in
-/// one buffer. The body is written straight from the outcome (upstream bodies spliced in as
-/// they came, keys in their upstream order), which costs far less than rebuilding it as a
-/// value.
-fn outcome_to_js(outcome: &crate::Outcome, trace: bool) -> JsValue {
+/// one buffer; with `body_text`, `[the rest, the body]` as two texts. The body is written
+/// straight from the outcome (upstream bodies spliced in as they came, keys in their upstream
+/// order), which costs far less than rebuilding it as a value.
+fn outcome_to_js(outcome: &crate::Outcome, trace: bool, body_text: bool) -> JsValue {
     // Lower-cased names, later ones replacing earlier ones, in name order.
     let mut headers: BTreeMap<String, &str> = BTreeMap::new();
     if let Some(cc) = &outcome.cache_control {
@@ -144,8 +147,10 @@ fn outcome_to_js(outcome: &crate::Outcome, trace: bool) -> JsValue {
     let mut out = Vec::with_capacity(4096);
     let _ = write!(out, "{{\"status\":{},\"headers\":", outcome.status);
     push_json(&mut out, &headers);
-    out.extend_from_slice(b",\"body\":");
-    push_json(&mut out, &outcome.body);
+    if !body_text {
+        out.extend_from_slice(b",\"body\":");
+        push_json(&mut out, &outcome.body);
+    }
     let _ = write!(
         out,
         ",\"stats\":{{\"calls\":{},\"deduped\":{},\"batched\":{},\"cacheHits\":{},\"durationMs\":{}}}",
@@ -158,7 +163,13 @@ fn outcome_to_js(outcome: &crate::Outcome, trace: bool) -> JsValue {
     out.extend_from_slice(b",\"error\":");
     push_json(&mut out, &outcome.error);
     out.push(b'}');
-    JsValue::from_str(std::str::from_utf8(&out).unwrap_or("null"))
+    let text = |bytes: &[u8]| JsValue::from_str(std::str::from_utf8(bytes).unwrap_or("null"));
+    if !body_text {
+        return text(&out);
+    }
+    let mut body = Vec::with_capacity(4096);
+    push_json(&mut body, &outcome.body);
+    Array::of2(&text(&out), &text(&body)).into()
 }
 
 /// Appends the JSON text of `value` (`null` if it cannot be written, which our types never do).
@@ -303,6 +314,7 @@ fn parse_inputs(text: &str) -> Result<RunInputs, String> {
         inputs: Inputs { variables, headers },
         debug: flag("debug"),
         trace: flag("trace"),
+        body_text: flag("bodyText"),
     })
 }
 
@@ -314,6 +326,8 @@ struct RunInputs {
     /// The per-call trace in the answer (opt-in: writing and reading it back costs about as
     /// much as the body of a large fan-out).
     trace: bool,
+    /// The body as its own JSON text, for a caller that sends it on unread (`createHandler`).
+    body_text: bool,
 }
 
 fn errors_to_js(errors: &Errors) -> JsValue {

@@ -91,6 +91,12 @@ export function explain(text, options = {}) {
 const PHASES_THAT_THROW = ["parse", "validate", "plan"];
 
 /**
+ * A client's run whose result has `bodyText` (the body as JSON text) in place of `body`: for
+ * `createHandler`, which sends the body on without reading it.
+ */
+export const RUN_TO_TEXT = Symbol("restql-wasm run to text");
+
+/**
  * A client: mappings parsed once, a fetch function, limits. `run` resolves to restQL's
  * answer; a query that does not parse, validate or plan rejects with a RestqlError.
  */
@@ -112,40 +118,37 @@ export async function createClient(options = {}) {
   };
   const id = call("clientNew", JSON.stringify(config), fetchFn);
   let closed = false;
+  // `bodyText`: the body comes back as JSON text, for a caller that sends it on unread.
+  async function runQuery(query, runOptions, bodyText) {
+    if (closed) throw new Error("restql-wasm: this client was closed");
+    const inputs = {
+      variables: runOptions.variables ?? {},
+      headers: runOptions.headers ?? {},
+      debug: Boolean(runOptions.debug),
+      trace: Boolean(runOptions.trace),
+      bodyText,
+    };
+    let answer;
+    try {
+      answer = await loaded().clientRun(id, String(query), JSON.stringify(inputs), runOptions.signal ?? undefined);
+    } catch (thrown) {
+      throw toRestqlError(thrown);
+    }
+    const outcome = JSON.parse(bodyText ? answer[0] : answer);
+    if (outcome.error && PHASES_THAT_THROW.includes(outcome.error.phase)) {
+      throw RestqlError(outcome.error, [outcome.error]);
+    }
+    const result = { status: outcome.status, headers: outcome.headers };
+    if (bodyText) result.bodyText = answer[1];
+    else result.body = outcome.body;
+    result.stats = outcome.stats;
+    if (outcome.trace) result.trace = outcome.trace;
+    if (outcome.error) result.error = RestqlError(outcome.error, [outcome.error]);
+    return result;
+  }
   return {
-    async run(query, runOptions = {}) {
-      if (closed) throw new Error("restql-wasm: this client was closed");
-      const inputs = {
-        variables: runOptions.variables ?? {},
-        headers: runOptions.headers ?? {},
-        debug: Boolean(runOptions.debug),
-        trace: Boolean(runOptions.trace),
-      };
-      let text;
-      try {
-        text = await loaded().clientRun(
-          id,
-          String(query),
-          JSON.stringify(inputs),
-          runOptions.signal ?? undefined,
-        );
-      } catch (thrown) {
-        throw toRestqlError(thrown);
-      }
-      const outcome = JSON.parse(text);
-      if (outcome.error && PHASES_THAT_THROW.includes(outcome.error.phase)) {
-        throw RestqlError(outcome.error, [outcome.error]);
-      }
-      const result = {
-        status: outcome.status,
-        headers: outcome.headers,
-        body: outcome.body,
-        stats: outcome.stats,
-      };
-      if (outcome.trace) result.trace = outcome.trace;
-      if (outcome.error) result.error = RestqlError(outcome.error, [outcome.error]);
-      return result;
-    },
+    run: (query, runOptions = {}) => runQuery(query, runOptions, false),
+    [RUN_TO_TEXT]: (query, runOptions = {}) => runQuery(query, runOptions, true),
     close() {
       if (!closed) {
         closed = true;

@@ -3,7 +3,7 @@
 // Statuses and bodies follow restQL-golang v6.7.2 (see the README for the few deviations).
 // No class syntax: this module is also part of the Hermes build.
 
-import { createClient, parse } from "./api.js";
+import { RUN_TO_TEXT, createClient, parse } from "./api.js";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 const DEFAULT_TENANT = "DEFAULT";
@@ -248,7 +248,8 @@ async function run(text, { request, url, tenant, body, saved }, context) {
   if (request.signal?.aborted) clientGone();
   let result;
   try {
-    result = await client.run(text, {
+    // The body goes out as the JSON text the module wrote, without a parse and a stringify.
+    result = await client[RUN_TO_TEXT](text, {
       variables: variablesOf(names, request, url, body),
       headers: forwardedHeaders(request, context.forwardHeaders),
       debug: context.allowDebug && url.searchParams.get("_debug") === "true",
@@ -261,13 +262,18 @@ async function run(text, { request, url, tenant, body, saved }, context) {
     request.signal?.removeEventListener("abort", clientGone);
   }
   const headers = new Headers({ "content-type": JSON_TYPE });
+  let answer;
+  const bodyValue = () => {
+    if (answer === undefined) answer = JSON.parse(result.bodyText);
+    return answer;
+  };
   for (const [name, value] of Object.entries(result.headers)) {
-    if (name === "cache-control" || keepsUpstreamHeader(name, result.body, context.upstreamHeaders)) {
+    if (name === "cache-control" || keepsUpstreamHeader(name, bodyValue, context.upstreamHeaders)) {
       headers.set(name, value);
     }
   }
-  const payload = result.error ? { ...result.body, ...errorFields(result.error) } : result.body;
-  return new Response(JSON.stringify(payload), { status: result.status, headers });
+  const payload = result.error ? JSON.stringify({ ...bodyValue(), ...errorFields(result.error) }) : result.bodyText;
+  return new Response(payload, { status: result.status, headers });
 }
 
 /**
@@ -319,10 +325,10 @@ function forwardedHeaders(request, allowed) {
 }
 
 /** `<id>-<header>` copies of upstream headers, restricted to an allowlist when one is given. */
-function keepsUpstreamHeader(name, body, rule) {
+function keepsUpstreamHeader(name, bodyValue, rule) {
   if (rule === true) return true;
   if (rule === false) return false;
-  return Object.keys(body).some((id) => {
+  return Object.keys(bodyValue()).some((id) => {
     const prefix = `${id.toLowerCase()}-`;
     return name.startsWith(prefix) && rule.has(name.slice(prefix.length));
   });
