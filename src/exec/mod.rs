@@ -228,7 +228,8 @@ struct DedupeKey(Rc<Call>, u64);
 
 impl PartialEq for DedupeKey {
     fn eq(&self, other: &Self) -> bool {
-        self.1 == other.1 && self.0.key() == other.0.key()
+        // Equal items of a statement share their call.
+        self.1 == other.1 && (Rc::ptr_eq(&self.0, &other.0) || self.0.key() == other.0.key())
     }
 }
 

@@ -6,6 +6,9 @@ mod display;
 pub(crate) mod request;
 pub(crate) mod values;
 
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHasher};
 use serde_json::Value as Json;
 
 use crate::error::{Error, ErrorCode, Errors, Phase};
@@ -15,7 +18,7 @@ use crate::syntax::ast::{ChainItem, Query, Statement, UseKey, Value, ValueKind};
 pub(crate) use batch::canonical_key_owned;
 pub use batch::{BatchGroup, BatchItem, canonical_key};
 pub use request::{Call, Item, RequestKey};
-use request::{RequestShape, build_item, missing_params_message};
+use request::{RequestShape, build_call, missing_params_message};
 pub use values::Tree;
 use values::{ChainSource, NoChains, Val, apply_fns, multiplex, resolve};
 
@@ -554,6 +557,11 @@ pub(crate) fn build_items(
         debug: plan.options.debug,
     };
     let mut groups = Vec::new();
+    // Items whose requests are equal share one call (by request digest): the executor would
+    // send them once anyway, and the repeat builds no batch item and keeps no copy.
+    let mut first: Option<(u64, std::rc::Rc<Call>)> = None;
+    let mut spare_url = String::new();
+    let mut built: FxHashMap<u64, std::rc::Rc<Call>> = FxHashMap::default();
     multiplex(params, budget, &mut |leaf| {
         let (params, body) = if has_body {
             let (body, params) = leaf
@@ -563,10 +571,25 @@ pub(crate) fn build_items(
         } else {
             (leaf, None)
         };
-        let mut item = build_item(&shape, params, body);
-        if let (Some(spec), Item::Call(call)) = (&sp.batch, &mut item)
-            && let Some(call) = std::rc::Rc::get_mut(call)
-        {
+        let mut call = match build_call(&shape, params, body, std::mem::take(&mut spare_url)) {
+            Ok(call) => call,
+            Err(skip) => return Item::Skip(skip),
+        };
+        let digest = {
+            let mut h = FxHasher::default();
+            call.key().hash(&mut h);
+            h.finish()
+        };
+        let earlier = match &first {
+            Some((d, c)) if *d == digest => Some(c),
+            _ => built.get(&digest),
+        };
+        if let Some(earlier) = earlier.filter(|e| e.key() == call.key()) {
+            // The URL's buffer serves the next item.
+            spare_url = call.request.url;
+            return Item::Call(std::rc::Rc::clone(earlier));
+        }
+        if let Some(spec) = &sp.batch {
             call.batch = batch::batch_item(
                 &st.resource.name,
                 spec,
@@ -576,6 +599,20 @@ pub(crate) fn build_items(
                 &mut groups,
             );
         }
-        item
+        let call = std::rc::Rc::new(call);
+        // The first call is kept aside: a statement of one call needs no map.
+        match &first {
+            None => first = Some((digest, std::rc::Rc::clone(&call))),
+            Some(_) => {
+                if built.capacity() == 0 {
+                    // A fan-out: skip the first growths of the map.
+                    built.reserve(32);
+                }
+                built
+                    .entry(digest)
+                    .or_insert_with(|| std::rc::Rc::clone(&call));
+            }
+        }
+        Item::Call(call)
     })
 }
