@@ -511,7 +511,16 @@ fn send<'s>(
                     )),
                     Served::Sent,
                 ),
-                Fetch::Pending(fut, hint) => (Either::Right(Either::Right(fut)), hint),
+                Fetch::Pending(fut, hint) => {
+                    (Either::Right(Either::Right(Either::Left(fut))), hint)
+                }
+                Fetch::Batch(wait) => (
+                    Either::Right(Either::Right(Either::Right(wait))),
+                    Served::Batched {
+                        chunk: dispatch::NOT_SENT,
+                        first: false,
+                    },
+                ),
             };
             // An answer already there (caches, in-memory transports) needs no timer.
             let outcome = match (&mut fetch).now_or_never() {
