@@ -131,7 +131,7 @@ pub(crate) struct ChunkResult {
 
 #[derive(Debug)]
 struct ChunkItems {
-    items: RefCell<FxHashMap<String, SplitItem>>,
+    items: RefCell<FxHashMap<Rc<str>, SplitItem>>,
     headers: Vec<(String, String)>,
 }
 
@@ -770,7 +770,7 @@ async fn chunk_call(
     canonicals: Vec<Rc<str>>,
 ) -> Rc<ChunkResult> {
     let result = this.transport.send(&request).await;
-    let outcome = split(&group.spec, result, request.max_response_bytes);
+    let outcome = split(&group.spec, result, request.max_response_bytes, &canonicals);
     let mut st = this.state.borrow_mut();
     if let Some(gs) = st.groups.get_mut(&group.id) {
         for c in &canonicals {
@@ -822,6 +822,7 @@ fn split(
     spec: &BatchSpec,
     result: Result<Response, TransportError>,
     limit: usize,
+    canonicals: &[Rc<str>],
 ) -> Result<ChunkItems, ItemReply> {
     let response = match result {
         Ok(r) => r,
@@ -878,15 +879,25 @@ fn split(
             .map(|e| item_error_status(&e)),
         body: item.to_owned(),
     };
+    // Keys asked for share the requesters' text; others (kept for the cache) get their own.
+    let asked: FxHashMap<&str, &Rc<str>> = canonicals.iter().map(|c| (&**c, c)).collect();
+    let shared_key = |k: &str| asked.get(k).map_or_else(|| Rc::from(k), |c| Rc::clone(c));
     let key_of = |item: &RawValue, path: &[String]| {
-        chain::member_at(item.get(), path).and_then(canonical_key_owned)
+        let text = chain::member_text_at(item.get(), path)?;
+        match canonical_in_place(text) {
+            Some(k) => Some(shared_key(k)),
+            None => serde_json::from_str(text)
+                .ok()
+                .and_then(canonical_key_owned)
+                .map(|k| shared_key(&k)),
+        }
     };
-    let mut items = FxHashMap::default();
+    let mut items: FxHashMap<Rc<str>, SplitItem> = FxHashMap::default();
     match (&spec.key, map_form) {
         (KeyPath::MapKey, Some(map)) => {
             // A repeated key: the last one, as in the parsed object.
             for (k, item) in chain::members(map) {
-                items.insert(k, split_item(item));
+                items.insert(shared_key(&k), split_item(item));
             }
         }
         (KeyPath::Field(path), None) => {
@@ -916,6 +927,22 @@ fn split(
         items: RefCell::new(items),
         headers: response.headers,
     })
+}
+
+/// The canonical text of a key written as a string without escapes or as a small integer:
+/// the token itself (what [`canonical_key_owned`] gives for it), with no value built.
+fn canonical_in_place(token: &str) -> Option<&str> {
+    if let Some(inner) = token.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        return (!inner.contains('\\')).then_some(inner);
+    }
+    // Up to 18 digits: an integer whose text serde_json prints back unchanged (no `-0`, no
+    // leading zeros, nothing past 64 bits).
+    let digits = token.strip_prefix('-').unwrap_or(token);
+    let plain = !digits.is_empty()
+        && digits.len() <= 18
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" && digits.len() == token.len() || !digits.starts_with('0'));
+    plain.then_some(token)
 }
 
 /// The items at `path`: array elements, or the object itself (map-keyed answers). Under a
@@ -1045,4 +1072,43 @@ pub(crate) fn request_cache_key(request: &Request) -> String {
 
 fn item_cache_key(item: &BatchItem) -> String {
     format!("{}\u{0}{}", item.group.id, item.canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_read_in_place_are_their_canonical_text() {
+        let tokens = [
+            r#""SKU1""#,
+            r#""""#,
+            r#""a\"b""#,
+            r#""\u00e9""#,
+            "0",
+            "-0",
+            "7",
+            "-42",
+            "123456789012345678",
+            "1234567890123456789",
+            "18446744073709551616",
+            "1.0",
+            "2.50",
+            "1e2",
+            "-1.5E-3",
+            "true",
+            "null",
+        ];
+        for token in tokens {
+            let json: Json = serde_json::from_str(token).expect("valid test JSON");
+            let owned = canonical_key_owned(json);
+            if let Some(in_place) = canonical_in_place(token) {
+                assert_eq!(Some(in_place), owned.as_deref(), "{token}");
+            }
+        }
+        assert_eq!(canonical_in_place(r#""SKU1""#), Some("SKU1"));
+        assert_eq!(canonical_in_place("-42"), Some("-42"));
+        assert_eq!(canonical_in_place("-0"), None);
+        assert_eq!(canonical_in_place(r#""a\"b""#), None);
+    }
 }
