@@ -167,11 +167,11 @@ pub(crate) async fn execute_with(plan: &Plan<'_>, dispatch: &Dispatcher<'_>) -> 
     let run = std::pin::pin!(run_statements(plan, dispatch, started));
     let deadline = clock.sleep(plan.deadline_ms);
     let outcome = match select(run, deadline).await {
-        Either::Left((Ok((results, mut stats, trace)), _)) => {
+        Either::Left((Ok((results, answers, mut stats, trace)), _)) => {
             stats.duration_ms = clock.now_ms().saturating_sub(started);
             Outcome {
                 trace,
-                ..shape::shape(plan, results, stats)
+                ..shape::shape(plan, results, Rc::new(answers), stats)
             }
         }
         Either::Left((Err(error), _)) => error_outcome(error),
@@ -249,7 +249,8 @@ struct CallEntry {
     first: Option<(usize, usize)>,
     /// Requesters after the first (dedupe).
     more: Vec<(usize, usize)>,
-    answer: Option<Rc<Answer>>,
+    /// Its answer's index in the run's answers.
+    answer: Option<usize>,
 }
 
 /// A started statement waiting for its calls.
@@ -257,11 +258,17 @@ struct CallEntry {
 struct Waiting {
     /// Multiplex shape; leaves index `answers`.
     shape: Tree<usize>,
-    answers: Vec<Option<Rc<Answer>>>,
+    /// Per slot, the index of its answer in the run's answers once there.
+    answers: Vec<Option<usize>>,
     pending: usize,
 }
 
-type Results = Vec<Option<Tree<Rc<Answer>>>>;
+/// Per statement, once ended, its answers' indexes in the run's answers (one vector for the
+/// whole run, shared by the response: no allocation per answer).
+type Results = Vec<Option<Tree<usize>>>;
+
+/// The statements' answer trees, the answers they index, stats and the call trace.
+type RunResult = (Vec<Tree<usize>>, Vec<Answer>, Stats, Vec<CallTrace>);
 
 /// What one sent call came back with.
 struct Sent {
@@ -278,7 +285,7 @@ async fn run_statements(
     plan: &Plan<'_>,
     dispatch: &Dispatcher<'_>,
     run_start: u64,
-) -> Result<(Vec<Tree<Rc<Answer>>>, Stats, Vec<CallTrace>), Error> {
+) -> Result<RunResult, Error> {
     let clock = &*dispatch.clock;
     let mut trace = Vec::new();
     let n = plan.statements.len();
@@ -288,6 +295,8 @@ async fn run_statements(
     let mut waiting: Vec<Option<Waiting>> = (0..n).map(|_| None).collect();
     let mut started = vec![false; n];
     let mut calls: Vec<CallEntry> = Vec::new();
+    let mut all: Vec<Answer> = Vec::new();
+    let mut ended: Vec<(usize, Waiting)> = Vec::new();
     // Dedupe within the query: same request and same timeout -> one call.
 
     let mut in_flight = FuturesUnordered::new();
@@ -304,6 +313,7 @@ async fn run_statements(
     let mut by_key: FxHashMap<DedupeKey, usize> =
         FxHashMap::with_capacity_and_hasher(expected_calls, Default::default());
     calls.reserve(expected_calls);
+    all.reserve(expected_calls);
     trace.reserve(expected_calls);
 
     loop {
@@ -317,22 +327,29 @@ async fn run_statements(
                 }
                 started[i] = true;
                 progressed = true;
-                let items = match unresolved_dependency(plan, i, &results) {
-                    Some(target) => Tree::Leaf(Item::Skip(format!(
-                        "The request was skipped due to unresolved dependency {{ {target} }}"
-                    ))),
+                let built;
+                let items = match unresolved_dependency(plan, i, &results, &all) {
+                    Some(target) => {
+                        built = Tree::Leaf(Item::Skip(format!(
+                            "The request was skipped due to unresolved dependency {{ {target} }}"
+                        )));
+                        &built
+                    }
                     None => match &sp.items {
-                        Some(items) => items.clone(),
+                        Some(items) => items,
                         None => {
                             let chains = Chained {
                                 plan,
                                 results: &results,
+                                answers: &all,
                             };
-                            build_items(plan, i, &chains, &mut budget).ok_or_else(|| {
-                                let mut e = too_many_calls(plan, i);
-                                e.phase = Phase::Execute;
-                                e
-                            })?
+                            built =
+                                build_items(plan, i, &chains, &mut budget).ok_or_else(|| {
+                                    let mut e = too_many_calls(plan, i);
+                                    e.phase = Phase::Execute;
+                                    e
+                                })?;
+                            &built
                         }
                     },
                 };
@@ -342,7 +359,8 @@ async fn run_statements(
                     let slot = answers.len();
                     match item {
                         Item::Skip(message) => {
-                            answers.push(Some(Rc::new(Answer::skip(message.clone()))))
+                            all.push(Answer::skip(message.clone()));
+                            answers.push(Some(all.len() - 1));
                         }
                         Item::Call(call) => {
                             let key = DedupeKey(Rc::clone(call), sp.timeout_ms);
@@ -357,10 +375,10 @@ async fn run_statements(
                                 ));
                                 calls.len() - 1
                             });
-                            match &calls[id].answer {
+                            match calls[id].answer {
                                 Some(answer) => {
                                     stats.deduped += 1;
-                                    answers.push(Some(Rc::clone(answer)));
+                                    answers.push(Some(answer));
                                 }
                                 None => {
                                     let entry = &mut calls[id];
@@ -384,7 +402,7 @@ async fn run_statements(
                     pending,
                 };
                 if pending == 0 {
-                    results[i] = Some(finish(w));
+                    results[i] = Some(finish(w, &mut all));
                 } else {
                     waiting[i] = Some(w);
                 }
@@ -406,9 +424,11 @@ async fn run_statements(
             stats.batched += 1;
         }
         let id = sent.id;
-        let answer = Rc::new(sent.answer);
+        all.push(sent.answer);
+        let index = all.len() - 1;
+        let answer = &all[index];
         let entry = &mut calls[id];
-        entry.answer = Some(Rc::clone(&answer));
+        entry.answer = Some(index);
         let waiters = entry
             .first
             .take()
@@ -432,14 +452,18 @@ async fn run_statements(
                 });
             }
             if let Some(w) = waiting[statement].as_mut() {
-                w.answers[slot] = Some(Rc::clone(&answer));
+                w.answers[slot] = Some(index);
                 w.pending -= 1;
                 if w.pending == 0
                     && let Some(w) = waiting[statement].take()
                 {
-                    results[statement] = Some(finish(w));
+                    ended.push((statement, w));
                 }
             }
+        }
+        // Finished after the answer is no longer borrowed: a missing slot adds a skip.
+        for (statement, w) in ended.drain(..) {
+            results[statement] = Some(finish(w, &mut all));
         }
     }
     // Every statement has an answer here: the graph is acyclic and every call ends (timeout).
@@ -447,20 +471,28 @@ async fn run_statements(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Tree::Group(Vec::new())))
         .collect();
-    Ok((results, stats, trace))
+    Ok((results, all, stats, trace))
 }
 
-fn finish(w: Waiting) -> Tree<Rc<Answer>> {
-    w.shape.map(&mut |&slot| {
-        w.answers[slot]
-            .clone()
-            .unwrap_or_else(|| Rc::new(Answer::skip(String::new())))
-    })
+/// The statement's tree of answer indexes, its shape's slots replaced in place.
+fn finish(mut w: Waiting, all: &mut Vec<Answer>) -> Tree<usize> {
+    w.shape.for_each_mut(&mut |slot| {
+        *slot = w.answers[*slot].unwrap_or_else(|| {
+            all.push(Answer::skip(String::new()));
+            all.len() - 1
+        });
+    });
+    w.shape
 }
 
 /// The `depends-on` target when it did not resolve: restQL counts it resolved when it has
 /// `ignore-errors` or any of its items succeeded.
-fn unresolved_dependency<'p>(plan: &'p Plan<'_>, i: usize, results: &Results) -> Option<&'p str> {
+fn unresolved_dependency<'p>(
+    plan: &'p Plan<'_>,
+    i: usize,
+    results: &Results,
+    all: &[Answer],
+) -> Option<&'p str> {
     for d in &plan.statements[i].dependencies {
         if d.kind != DependencyKind::DependsOn {
             continue;
@@ -472,8 +504,12 @@ fn unresolved_dependency<'p>(plan: &'p Plan<'_>, i: usize, results: &Results) ->
         let Some(tree) = &results[d.target] else {
             continue;
         };
-        let leaves = tree.leaves();
-        if leaves.is_empty() || leaves.iter().any(|a| a.success()) {
+        let (mut leaves, mut succeeded) = (0, false);
+        tree.for_each(&mut |&a| {
+            leaves += 1;
+            succeeded |= all[a].success();
+        });
+        if leaves == 0 || succeeded {
             continue;
         }
         return Some(target.id);
@@ -574,6 +610,7 @@ fn send<'s>(
 struct Chained<'a, 'q> {
     plan: &'a Plan<'q>,
     results: &'a Results,
+    answers: &'a [Answer],
 }
 
 impl ChainSource for Chained<'_, '_> {
@@ -584,13 +621,15 @@ impl ChainSource for Chained<'_, '_> {
         let Some(tree) = &self.results[index] else {
             return Val::Missing;
         };
-        fn from_tree(tree: &Tree<Rc<Answer>>, path: &[String]) -> Val {
+        fn from_tree(tree: &Tree<usize>, all: &[Answer], path: &[String]) -> Val {
             match tree {
-                Tree::Leaf(a) => chain_in_answer(a, path),
-                Tree::Group(items) => Val::List(items.iter().map(|i| from_tree(i, path)).collect()),
+                Tree::Leaf(a) => chain_in_answer(&all[*a], path),
+                Tree::Group(items) => {
+                    Val::List(items.iter().map(|i| from_tree(i, all, path)).collect())
+                }
             }
         }
-        from_tree(tree, path)
+        from_tree(tree, self.answers, path)
     }
 }
 
