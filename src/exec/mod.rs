@@ -247,10 +247,19 @@ impl std::hash::Hash for DedupeKey {
 struct CallEntry {
     /// (statement, answer slot) of the first requester, kept inline: most calls have one.
     first: Option<(usize, usize)>,
-    /// Requesters after the first (dedupe).
-    more: Vec<(usize, usize)>,
+    /// Requesters after the first (dedupe): the first and last of a list in the run's
+    /// `Waiter`s, so that a repeated call costs no vector of its own.
+    more: Option<(usize, usize)>,
     /// Its answer's index in the run's answers.
     answer: Option<usize>,
+}
+
+/// A requester after a call's first, in a list through the run's waiters.
+#[derive(Debug)]
+struct Waiter {
+    statement: usize,
+    slot: usize,
+    next: Option<usize>,
 }
 
 /// A started statement waiting for its calls.
@@ -297,6 +306,7 @@ async fn run_statements(
     let mut calls: Vec<CallEntry> = Vec::new();
     let mut all: Vec<Answer> = Vec::new();
     let mut ended: Vec<(usize, Waiting)> = Vec::new();
+    let mut waiters: Vec<Waiter> = Vec::new();
     // Dedupe within the query: same request and same timeout -> one call.
 
     let mut in_flight = FuturesUnordered::new();
@@ -386,7 +396,19 @@ async fn run_statements(
                                         entry.first = Some((i, slot));
                                     } else {
                                         stats.deduped += 1;
-                                        entry.more.push((i, slot));
+                                        waiters.push(Waiter {
+                                            statement: i,
+                                            slot,
+                                            next: None,
+                                        });
+                                        let added = waiters.len() - 1;
+                                        entry.more = match entry.more {
+                                            None => Some((added, added)),
+                                            Some((head, tail)) => {
+                                                waiters[tail].next = Some(added);
+                                                Some((head, added))
+                                            }
+                                        };
                                     }
                                     answers.push(None);
                                     pending += 1;
@@ -429,13 +451,16 @@ async fn run_statements(
         let answer = &all[index];
         let entry = &mut calls[id];
         entry.answer = Some(index);
-        let waiters = entry
-            .first
-            .take()
-            .into_iter()
-            .chain(std::mem::take(&mut entry.more));
+        let mut waiter = entry.first.take();
+        let mut next = entry.more.take().map(|(head, _)| head);
         let end = clock.now_ms().saturating_sub(run_start);
-        for (n, (statement, slot)) in waiters.enumerate() {
+        let mut n = 0;
+        while let Some((statement, slot)) = waiter {
+            waiter = next.map(|w| {
+                next = waiters[w].next;
+                (waiters[w].statement, waiters[w].slot)
+            });
+            n += 1;
             if let Some(call) = &answer.call {
                 let name =
                     names[statement].get_or_insert_with(|| plan.statements[statement].id.into());
@@ -447,7 +472,7 @@ async fn run_statements(
                     start_ms: sent.start.saturating_sub(run_start),
                     end_ms: end,
                     status: answer.status,
-                    served: if n == 0 { sent.served } else { Served::Deduped },
+                    served: if n == 1 { sent.served } else { Served::Deduped },
                     failure: sent.failure,
                 });
             }
