@@ -10,10 +10,11 @@ pub(crate) mod shape;
 pub mod trace;
 
 use rustc_hash::FxHashMap;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::FutureExt;
-use futures::future::{Either, select};
+use futures::future::{Either, LocalBoxFuture, Shared, select};
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
@@ -309,6 +310,7 @@ async fn run_statements(
     let mut waiters: Vec<Waiter> = Vec::new();
     // Dedupe within the query: same request and same timeout -> one call.
 
+    let timers: Vec<StatementTimer> = (0..n).map(|_| RefCell::new(None)).collect();
     let mut in_flight = FuturesUnordered::new();
     let mut stats = Stats::default();
     let static_calls: usize = plan
@@ -379,7 +381,7 @@ async fn run_statements(
                                 in_flight.push(send(
                                     calls.len() - 1,
                                     Rc::clone(call),
-                                    sp.timeout_ms,
+                                    (sp.timeout_ms, &timers[i]),
                                     sp.parse_body,
                                     dispatch,
                                 ));
@@ -489,6 +491,7 @@ async fn run_statements(
         // Finished after the answer is no longer borrowed: a missing slot adds a skip.
         for (statement, w) in ended.drain(..) {
             results[statement] = Some(finish(w, &mut all));
+            timers[statement].take();
         }
     }
     // Every statement has an answer here: the graph is acyclic and every call ends (timeout).
@@ -542,12 +545,27 @@ fn unresolved_dependency<'p>(
     None
 }
 
+/// The timeout of a statement's calls: one sleep for all of them (they start together),
+/// made when the first of them has to wait, let go when the statement ends.
+type StatementTimer = RefCell<Option<Shared<LocalBoxFuture<'static, ()>>>>;
+
+fn statement_timer(
+    timer: &StatementTimer,
+    clock: &dyn Clock,
+    timeout_ms: u64,
+) -> Shared<LocalBoxFuture<'static, ()>> {
+    timer
+        .borrow_mut()
+        .get_or_insert_with(|| clock.sleep(timeout_ms).shared())
+        .clone()
+}
+
 /// One call raced against its timeout. Not boxed: the set of calls in flight holds this one
 /// future type.
 fn send<'s>(
     id: usize,
     call: Rc<Call>,
-    timeout_ms: u64,
+    (timeout_ms, timer): (u64, &'s StatementTimer),
     parse: bool,
     dispatch: &'s Dispatcher<'_>,
 ) -> impl std::future::Future<Output = Sent> + 's {
@@ -586,7 +604,7 @@ fn send<'s>(
             // An answer already there (caches, in-memory transports) needs no timer.
             let outcome = match (&mut fetch).now_or_never() {
                 Some(r) => Some(r),
-                None => match select(fetch, clock.sleep(timeout_ms)).await {
+                None => match select(fetch, statement_timer(timer, clock, timeout_ms)).await {
                     Either::Left((r, _)) => Some(r),
                     Either::Right(_) => None,
                 },
