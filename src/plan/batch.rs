@@ -231,6 +231,7 @@ impl BatchGroup {
         let mut len = 0;
         // One buffer measures every key's text.
         let mut text = String::new();
+        let mut seen = 0;
         for &key in keys {
             let add = if *in_body {
                 0
@@ -249,8 +250,12 @@ impl BatchGroup {
                 }
             } else {
                 len = base + pre.len() + post.len() + add;
-                out.push(vec![key]);
+                // Sized for a full chunk, or what is left.
+                let mut chunk = Vec::with_capacity(self.spec.max.min(keys.len() - seen).max(1));
+                chunk.push(key);
+                out.push(chunk);
             }
+            seen += 1;
         }
         out
     }
@@ -258,28 +263,35 @@ impl BatchGroup {
     /// The method, URL and body of one chunk's call.
     pub fn render(&self, keys: &[&Json]) -> (String, Option<String>) {
         let (name, encoder, in_body) = &self.keys_at;
-        let mut url = self.path.clone();
-        let mut query = String::new();
+        // The query is written straight after the path (a guess at its length saves growing).
+        let guess = if *in_body {
+            0
+        } else {
+            keys.len() * (name.len() + 12)
+        };
+        let mut url = String::with_capacity(self.path.len() + 2 + self.fixed_query.len() + guess);
+        url.push_str(&self.path);
+        url.push('?');
+        let query_at = url.len();
         if !in_body && !keys.is_empty() {
             let (pre, sep, post) = encoder.query_frame(name);
-            query.push_str(&pre);
+            url.push_str(&pre);
             for (i, k) in keys.iter().enumerate() {
                 if i > 0 {
-                    query.push_str(sep);
+                    url.push_str(sep);
                 }
-                encoder.push_query_key(&mut query, name, k);
+                encoder.push_query_key(&mut url, name, k);
             }
-            query.push_str(post);
+            url.push_str(post);
         }
         if !self.fixed_query.is_empty() {
-            if !query.is_empty() {
-                query.push('&');
+            if url.len() > query_at {
+                url.push('&');
             }
-            query.push_str(&self.fixed_query);
+            url.push_str(&self.fixed_query);
         }
-        if !query.is_empty() {
-            url.push('?');
-            url.push_str(&query);
+        if url.len() == query_at {
+            url.pop();
         }
         let body = self.body.as_ref().map(|fields| {
             let mut fields = fields.clone();
