@@ -231,8 +231,7 @@ impl BatchGroup {
         let mut len = 0;
         // One buffer measures every key's text.
         let mut text = String::new();
-        let mut seen = 0;
-        for &key in keys {
+        for (seen, &key) in keys.iter().enumerate() {
             let add = if *in_body {
                 0
             } else {
@@ -255,7 +254,6 @@ impl BatchGroup {
                 chunk.push(key);
                 out.push(chunk);
             }
-            seen += 1;
         }
         out
     }
