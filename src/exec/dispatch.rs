@@ -1077,6 +1077,60 @@ fn item_cache_key(item: &BatchItem) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{FakeTransport, Reply as FakeReply, VirtualClock};
+    use crate::{Client, ClientConfig, Inputs, Mappings, Options};
+    use futures::future::{Either, join, select};
+    use serde_json::json;
+
+    #[test]
+    fn a_requester_gone_before_the_window_closes_takes_only_its_own_keys_out() {
+        let clock = VirtualClock::new();
+        let transport = Rc::new(FakeTransport::new(&clock, |r: &Request| {
+            let ids: Vec<Json> = r
+                .url
+                .split(['?', '&'])
+                .filter_map(|p| p.strip_prefix("id="))
+                .filter_map(|v| v.parse::<u64>().ok())
+                .map(|id| json!({"id": id}))
+                .collect();
+            FakeReply::json(200, Json::Array(ids)).after(20)
+        }));
+        let mappings = Mappings::from_json_value(&json!({
+            "product": {"url": "http://u/product/:id",
+                        "batch": {"on": "id", "request": "GET http://u/products", "window": 30}},
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let client = Client::new(
+            transport.clone(),
+            Rc::new(clock.clone()),
+            mappings,
+            Options::default(),
+            ClientConfig { cache: None },
+        );
+        let inputs = Inputs::default();
+        // Dropped at 10 ms, inside the 30 ms window: key 1 was its alone, key 2 is shared.
+        let dropped = async {
+            let run = std::pin::pin!(client.run_text("from product with id = [1, 2]", &inputs));
+            matches!(select(run, clock.sleep(10)).await, Either::Right(_))
+        };
+        let kept = client.run_text("from product with id = [2, 3]", &inputs);
+        let (dropped, kept) = clock
+            .run(join(dropped, kept))
+            .unwrap_or_else(|| panic!("hang"));
+        assert!(dropped);
+        assert_eq!(transport.lines(), vec!["GET http://u/products?id=2&id=3"]);
+        assert_eq!(
+            kept.body.to_json()["product"]["result"],
+            json!([{"id": 2}, {"id": 3}])
+        );
+        let served: Vec<_> = kept
+            .trace
+            .iter()
+            .map(|t| (t.served.as_str(), t.served.chunk()))
+            .collect();
+        assert_eq!(served, vec![("batched", Some(0)), ("batched", Some(0))]);
+        assert_eq!((kept.stats.calls, kept.stats.batched), (1, 2));
+    }
 
     #[test]
     fn keys_read_in_place_are_their_canonical_text() {
