@@ -67,6 +67,34 @@ pub(crate) fn canonical_key_owned(key: Json) -> Option<String> {
     }
 }
 
+/// Whether [`batch_item`] would give `params` the batch item `earlier` (same key as given,
+/// same group found by the same lookup): a repeated item may then share `earlier`'s call.
+pub(crate) fn gives_same_item(
+    earlier: &BatchItem,
+    spec: &BatchSpec,
+    params: &[ParamVal],
+    headers: &Rc<[(String, String)]>,
+    groups: &[(Vec<ParamVal>, Rc<BatchGroup>)],
+) -> bool {
+    let key = params
+        .iter()
+        .rev()
+        .find(|p| *p.key == *spec.on)
+        .map(|p| &p.val);
+    if !matches!(key, Some(Val::Scalar(j)) if !j.is_null() && *j == earlier.key) {
+        return false;
+    }
+    let others = || params.iter().filter(|p| *p.key != *spec.on);
+    groups
+        .iter()
+        .find(|(sig, g)| {
+            Rc::ptr_eq(&g.headers_in, headers)
+                && sig.len() == others().count()
+                && others().zip(sig).all(|(a, b)| a == b)
+        })
+        .is_some_and(|(_, g)| Rc::ptr_eq(g, &earlier.group))
+}
+
 /// The batch item of one multiplexed item, or `None` when it cannot be batched (its key is a
 /// list or absent, or a path placeholder of the batch URL has no value).
 pub(crate) fn batch_item(

@@ -584,7 +584,18 @@ pub(crate) fn build_items(
             Some((d, c)) if *d == digest => Some(c),
             _ => built.get(&digest),
         };
-        if let Some(earlier) = earlier.filter(|e| e.key() == call.key()) {
+        // A batch item also shares only what its own key and params would give it (explain
+        // shows each item's key as given).
+        if let Some(earlier) = earlier.filter(|e| {
+            e.key() == call.key()
+                && match (&sp.batch, &e.batch) {
+                    (None, _) => true,
+                    (Some(spec), Some(item)) => {
+                        batch::gives_same_item(item, spec, params, &call.request.headers, &groups)
+                    }
+                    (Some(_), None) => false,
+                }
+        }) {
             // The URL's buffer serves the next item.
             spare_url = call.request.url;
             return Item::Call(std::rc::Rc::clone(earlier));
@@ -615,4 +626,58 @@ pub(crate) fn build_items(
         }
         Item::Call(call)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn items_of(text: &str, mappings: &Json) -> Vec<std::rc::Rc<Call>> {
+        let mappings = Mappings::from_json_value(mappings).unwrap_or_else(|e| panic!("{e}"));
+        let query = crate::check(text).unwrap_or_else(|e| panic!("{e:?}"));
+        let inputs = Inputs::default();
+        let plan = plan(&query, text, &mappings, &inputs, &Options::default())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let mut calls = Vec::new();
+        if let Some(items) = &plan.statements[0].items {
+            items.for_each(&mut |item| {
+                if let Item::Call(c) = item {
+                    calls.push(std::rc::Rc::clone(c));
+                }
+            });
+        }
+        calls
+    }
+
+    #[test]
+    fn equal_items_share_one_call_unless_their_batch_keys_differ() {
+        let single = json!({"product": "http://u/product/:id"});
+        let calls = items_of("from product with id = [1, 2, 1, \"1\"]", &single);
+        assert_eq!(calls.len(), 4);
+        assert!(std::rc::Rc::ptr_eq(&calls[0], &calls[2]));
+        assert!(std::rc::Rc::ptr_eq(&calls[0], &calls[3]));
+        assert!(!std::rc::Rc::ptr_eq(&calls[0], &calls[1]));
+
+        let batched = json!({"product": {"url": "http://u/product/:id",
+            "batch": {"on": "id", "request": "GET http://u/products"}}});
+        let calls = items_of("from product with id = [1, 2, 1, \"1\"]", &batched);
+        assert!(std::rc::Rc::ptr_eq(&calls[0], &calls[2]));
+        // Same request, but the key as given differs: explain shows it.
+        assert!(!std::rc::Rc::ptr_eq(&calls[0], &calls[3]));
+        assert_eq!(calls[0].key(), calls[3].key());
+        let keys: Vec<Option<&Json>> = calls
+            .iter()
+            .map(|c| c.batch.as_ref().map(|b| &b.key))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                Some(&json!(1)),
+                Some(&json!(2)),
+                Some(&json!(1)),
+                Some(&json!("1"))
+            ]
+        );
+    }
 }
