@@ -456,13 +456,13 @@ async fn run_statements(
         let mut waiter = entry.first.take();
         let mut next = entry.more.take().map(|(head, _)| head);
         let end = clock.now_ms().saturating_sub(run_start);
-        let mut n = 0;
+        let mut nth = 0;
         while let Some((statement, slot)) = waiter {
             waiter = next.map(|w| {
                 next = waiters[w].next;
                 (waiters[w].statement, waiters[w].slot)
             });
-            n += 1;
+            nth += 1;
             if let Some(call) = &answer.call {
                 let name =
                     names[statement].get_or_insert_with(|| plan.statements[statement].id.into());
@@ -474,7 +474,11 @@ async fn run_statements(
                     start_ms: sent.start.saturating_sub(run_start),
                     end_ms: end,
                     status: answer.status,
-                    served: if n == 1 { sent.served } else { Served::Deduped },
+                    served: if nth == 1 {
+                        sent.served
+                    } else {
+                        Served::Deduped
+                    },
                     failure: sent.failure,
                 });
             }
