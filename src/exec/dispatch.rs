@@ -565,11 +565,15 @@ impl<'a> Dispatcher<'a> {
                     (true, Window::Ms(ms)) => self.clock.sleep(ms),
                     (false, _) | (true, Window::Off) => futures::future::ready(()).boxed_local(),
                 };
+                // Sized for a typical fan-out, so that the first keys do not grow them.
                 let p = Rc::new(PendingBatch {
                     group: Rc::clone(&item.group),
-                    keys: RefCell::default(),
-                    index: RefCell::default(),
-                    requesters: RefCell::default(),
+                    keys: RefCell::new(Vec::with_capacity(32)),
+                    index: RefCell::new(FxHashMap::with_capacity_and_hasher(
+                        32,
+                        Default::default(),
+                    )),
+                    requesters: RefCell::new(Vec::with_capacity(32)),
                     window: window.shared(),
                     flushed: Cell::new(false),
                     sent: RefCell::default(),
@@ -625,6 +629,7 @@ impl<'a> Dispatcher<'a> {
         if gs.pending.as_ref().is_some_and(|p| Rc::ptr_eq(p, pending)) {
             gs.pending = None;
         }
+        gs.in_flight.reserve(live.len());
         st.counters.calls += chunks.len();
         st.counters.batched += live.iter().map(|&i| keys[i].live).sum::<usize>();
         let mut sent = Flushed {
