@@ -281,8 +281,20 @@ impl UrlTemplate {
     /// `origin + path`; `write_value(name, url)` appends each placeholder's value, encoded
     /// with [`push_path_value`]; absent values leave the segment empty, and empty segments collapse like restQL's HTTP
     /// client does (`/a/:x/b` without `x` is `/a/b`; a trailing `/` stays).
-    pub fn render_path(&self, mut write_value: impl FnMut(&str, &mut String)) -> String {
-        let mut url = String::with_capacity(self.raw.len() + 16);
+    pub fn render_path(&self, write_value: impl FnMut(&str, &mut String)) -> String {
+        let mut url = String::new();
+        self.render_path_into(&mut url, write_value);
+        url
+    }
+
+    /// [`UrlTemplate::render_path`] into `url` (cleared first), reusing its buffer.
+    pub fn render_path_into(
+        &self,
+        url: &mut String,
+        mut write_value: impl FnMut(&str, &mut String),
+    ) {
+        url.clear();
+        url.reserve(self.raw.len() + 16);
         url.push_str(&self.origin);
         let last = self.segments.len().saturating_sub(1);
         for (i, segment) in self.segments.iter().enumerate() {
@@ -290,13 +302,12 @@ impl UrlTemplate {
             url.push('/');
             url.push_str(&segment.literal);
             if let Some(name) = &segment.placeholder {
-                write_value(name, &mut url);
+                write_value(name, url);
             }
             if url.len() == start + 1 && i != last {
                 url.truncate(start);
             }
         }
-        url
     }
 }
 

@@ -4,8 +4,7 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
 
@@ -13,82 +12,49 @@ use crate::plan::values::Val;
 
 /// The value at `path` in JSON `text`, with the meaning of a walk over the parsed body:
 /// objects step into the named key (the last of repeated keys wins), arrays map the rest of
-/// the path over their elements, a `null` or absent end is `Missing`.
+/// the path over their elements, a `null` or absent end is `Missing`. `text` is valid JSON
+/// (answers are checked on arrival): the walk only scans bytes, and builds the value at the
+/// end of the path alone.
 pub(crate) fn value_at(text: &str, path: &[String]) -> Val {
-    let mut de = serde_json::Deserializer::from_str(text);
-    PathSeed { path }
-        .deserialize(&mut de)
-        .unwrap_or(Val::Missing)
+    let b = text.as_bytes();
+    path_value(text, b, ws(b, 0), path).0
 }
 
-struct PathSeed<'p> {
-    path: &'p [String],
-}
-
-impl<'de> DeserializeSeed<'de> for PathSeed<'_> {
-    type Value = Val;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Val, D::Error> {
-        if self.path.is_empty() {
-            // The end of the path: the value as the parsed body would give it.
-            return Ok(match Json::deserialize(de)? {
-                Json::Null => Val::Missing,
-                other => Val::from_owned_json(other),
-            });
-        }
-        de.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for PathSeed<'_> {
-    type Value = Val;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JSON")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val, A::Error> {
-        // Only reached with a non-empty path (see `deserialize`).
-        let Some((key, rest)) = self.path.split_first() else {
-            return Ok(Val::Missing);
+/// The value at `path` starting at byte `i`, and the end of the value there.
+fn path_value(text: &str, b: &[u8], i: usize, path: &[String]) -> (Val, usize) {
+    let Some((key, rest)) = path.split_first() else {
+        let end = value_end(b, i);
+        let val = match text.get(i..end).map(serde_json::from_str::<Json>) {
+            Some(Ok(Json::Null)) | Some(Err(_)) | None => Val::Missing,
+            Some(Ok(other)) => Val::from_owned_json(other),
         };
-        let mut found = Val::Missing;
-        while let Some(matches) = map.next_key_seed(KeyIs(key))? {
-            if matches {
-                found = map.next_value_seed(PathSeed { path: rest })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
+        return (val, end);
+    };
+    match b.get(i) {
+        Some(b'{') => {
+            let mut found = Val::Missing;
+            let end = each_member(text, b, i, |name, at| {
+                if key_is(name, key) {
+                    let (val, end) = path_value(text, b, at, rest);
+                    found = val;
+                    Some(end)
+                } else {
+                    None
+                }
+            });
+            (found, end)
         }
-        Ok(found)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element_seed(PathSeed { path: self.path })? {
-            items.push(item);
+        Some(b'[') => {
+            let mut items = Vec::new();
+            let end = each_element(b, i, |at| {
+                let (val, end) = path_value(text, b, at, path);
+                items.push(val);
+                end
+            });
+            (Val::List(items), end)
         }
-        Ok(Val::List(items))
-    }
-
-    // Scalars have no keys to step into.
-    fn visit_bool<E>(self, _: bool) -> Result<Val, E> {
-        Ok(Val::Missing)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Val, E> {
-        Ok(Val::Missing)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Val, E> {
-        Ok(Val::Missing)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Val, E> {
-        Ok(Val::Missing)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Val, E> {
-        Ok(Val::Missing)
-    }
-    fn visit_unit<E>(self) -> Result<Val, E> {
-        Ok(Val::Missing)
+        // Scalars have no keys to step into.
+        _ => (Val::Missing, value_end(b, i)),
     }
 }
 
@@ -96,70 +62,139 @@ impl<'de> Visitor<'de> for PathSeed<'_> {
 /// keys wins), like a lookup by key in the parsed body: `None` when a step is absent or not an
 /// object. Only the value at the end is built.
 pub(crate) fn member_at(text: &str, path: &[String]) -> Option<Json> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    MemberSeed { path }.deserialize(&mut de).ok().flatten()
+    let value = member_text_at(text, path)?;
+    serde_json::from_str(value).ok()
 }
 
-struct MemberSeed<'p> {
-    path: &'p [String],
-}
-
-impl<'de> DeserializeSeed<'de> for MemberSeed<'_> {
-    type Value = Option<Json>;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Option<Json>, D::Error> {
-        if self.path.is_empty() {
-            return Json::deserialize(de).map(Some);
+/// The text of the value [`member_at`] finds, unparsed.
+pub(crate) fn member_text_at<'t>(text: &'t str, path: &[String]) -> Option<&'t str> {
+    let b = text.as_bytes();
+    let mut at = ws(b, 0);
+    for key in path {
+        if b.get(at) != Some(&b'{') {
+            return None;
         }
-        de.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for MemberSeed<'_> {
-    type Value = Option<Json>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JSON")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Json>, A::Error> {
-        let Some((key, rest)) = self.path.split_first() else {
-            return Ok(None);
-        };
         let mut found = None;
-        while let Some(matches) = map.next_key_seed(KeyIs(key))? {
-            if matches {
-                found = map.next_value_seed(MemberSeed { path: rest })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+        each_member(text, b, at, |name, start| {
+            if key_is(name, key) {
+                found = Some(start);
             }
+            None
+        });
+        at = found?;
+    }
+    text.get(at..value_end(b, at))
+}
+
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// Past the closing quote of the string whose opening quote is at `i`.
+fn string_end(b: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    while let Some(&c) = b.get(j) {
+        match c {
+            b'\\' => j += 2,
+            b'"' => return j + 1,
+            _ => j += 1,
         }
-        Ok(found)
     }
+    b.len()
+}
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Json>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+/// The end of the value starting at `i`: strings by their quotes, objects and arrays by
+/// their brackets (quotes inside skipped), scalars up to the next delimiter.
+fn value_end(b: &[u8], i: usize) -> usize {
+    match b.get(i) {
+        Some(b'"') => string_end(b, i),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while let Some(&c) = b.get(j) {
+                match c {
+                    b'"' => {
+                        j = string_end(b, j);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return j + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            b.len()
+        }
+        _ => {
+            let mut j = i;
+            while let Some(&c) = b.get(j) {
+                if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                    break;
+                }
+                j += 1;
+            }
+            j
+        }
     }
+}
 
-    fn visit_bool<E>(self, _: bool) -> Result<Option<Json>, E> {
-        Ok(None)
+/// Visits the members of the object at `i` in order: `visit(key token, value start)` reads
+/// the value and returns its end, or `None` to have it skipped. Returns the object's end.
+fn each_member(
+    text: &str,
+    b: &[u8],
+    i: usize,
+    mut visit: impl FnMut(&str, usize) -> Option<usize>,
+) -> usize {
+    let mut j = ws(b, i + 1);
+    while b.get(j) == Some(&b'"') {
+        let key_end = string_end(b, j);
+        let name = text.get(j..key_end).unwrap_or("");
+        // Past the colon.
+        let start = ws(b, ws(b, key_end) + 1);
+        let end = visit(name, start).unwrap_or_else(|| value_end(b, start));
+        j = ws(b, end);
+        if b.get(j) == Some(&b',') {
+            j = ws(b, j + 1);
+        }
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Option<Json>, E> {
-        Ok(None)
+    // The closing brace.
+    (j + 1).min(b.len())
+}
+
+/// Visits the elements of the array at `i`: `visit(start)` reads one and returns its end.
+/// Returns the array's end.
+fn each_element(b: &[u8], i: usize, mut visit: impl FnMut(usize) -> usize) -> usize {
+    let mut j = ws(b, i + 1);
+    while j < b.len() && b[j] != b']' {
+        let end = visit(j).max(j + 1);
+        j = ws(b, end);
+        if b.get(j) == Some(&b',') {
+            j = ws(b, j + 1);
+        }
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Option<Json>, E> {
-        Ok(None)
+    (j + 1).min(b.len())
+}
+
+/// Whether an object key's token (quotes included) is `key`: compared in place, decoded
+/// only when it has escapes.
+fn key_is(token: &str, key: &str) -> bool {
+    let inner = token
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or("");
+    if !inner.contains('\\') {
+        return inner == key;
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Option<Json>, E> {
-        Ok(None)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Option<Json>, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Option<Json>, E> {
-        Ok(None)
-    }
+    serde_json::from_str::<String>(token).is_ok_and(|k| k == key)
 }
 
 /// The kind of a JSON value, from its first character.
@@ -280,10 +315,19 @@ mod tests {
             r#"{"obj": {"z": 1, "a": [true, {"q": 1.5}]}}"#,
             "42",
             "null",
+            // Blanks everywhere, escapes and brackets inside strings, nested values skipped.
+            " { \"a\" :\n{ \"b\" : [ 1 , { \"c\" : \"}]\\\\\" } ] } ,\t\"id\" : -1.5e3 , \"sku\" : \"x\" }\r\n",
+            r#"{"x": [[{"id": 1}], {"id": [2, {"id": 3}]}], "id": "\u00e9\"", "sku": {"id": {}}}"#,
+            r#"[ ]"#,
+            r#"{"items": [], "ab": [1, "]", {"b": "{"}], "tags": {"": 0}, "id": true}"#,
+            r#"{"": 1, "id": false, "a": {"b": null}, "items": [{"sku": 1e300}]}"#,
         ];
-        let paths: [&[&str]; 9] = [
+        let paths: [&[&str]; 12] = [
             &[],
             &["id"],
+            &["x"],
+            &["x", "id"],
+            &[""],
             &["sku"],
             &["tags"],
             &["items", "sku"],

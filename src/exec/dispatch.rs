@@ -8,7 +8,10 @@
 //! future is dropped, which aborts the fetch.
 
 use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, ready};
 
 use futures::FutureExt;
 use futures::future::{LocalBoxFuture, Shared, WeakShared};
@@ -104,6 +107,8 @@ pub(crate) enum Fetch<'s> {
     Ready(Fetched),
     /// With how it will be served as far as known now (for a requester that times out).
     Pending(LocalBoxFuture<'s, Fetched>, Served),
+    /// A batch item waiting for its window (served as `Batched`).
+    Batch(BatchWait<'s>),
 }
 
 type ReplyFuture<'a> = LocalBoxFuture<'a, Rc<Result<Response, TransportError>>>;
@@ -126,7 +131,7 @@ pub(crate) struct ChunkResult {
 
 #[derive(Debug)]
 struct ChunkItems {
-    items: RefCell<FxHashMap<String, SplitItem>>,
+    items: RefCell<FxHashMap<Rc<str>, SplitItem>>,
     headers: Vec<(String, String)>,
 }
 
@@ -194,26 +199,125 @@ struct GroupState<'a> {
 /// Keys collected for a group while its window is open.
 struct PendingBatch<'a> {
     group: Rc<BatchGroup>,
-    keys: RefCell<Vec<PendingKey<'a>>>,
+    keys: RefCell<Vec<PendingKey>>,
     index: RefCell<FxHashMap<Rc<str>, usize>>,
+    /// Every requester in registration order: its key's slot, whether it is still there
+    /// and, after the flush, whether it is the one its chunk is counted for.
+    requesters: RefCell<Vec<Requester>>,
     window: Shared<LocalBoxFuture<'a, ()>>,
     flushed: Cell<bool>,
+    /// After the flush: the chunks sent, and for each key slot the chunk carrying it.
+    sent: RefCell<Flushed<'a>>,
 }
 
-struct PendingKey<'a> {
+struct PendingKey {
+    /// The first requester's call: its batch item holds the key as the query gave it.
+    call: Rc<Call>,
     canonical: Rc<str>,
-    key: Json,
-    /// Each requester's mailbox; a dropped requester leaves a dead one.
-    waiting: Vec<Weak<Mailbox<'a>>>,
+    /// Requesters of this key still there.
+    live: usize,
 }
 
-type Mailbox<'a> = RefCell<Option<Ticket<'a>>>;
-
-/// A requester's place in a chunk.
-struct Ticket<'a> {
-    chunk: SharedChunk<'a>,
-    number: usize,
+#[derive(Clone, Copy)]
+struct Requester {
+    slot: usize,
+    live: bool,
     first: bool,
+}
+
+#[derive(Default)]
+struct Flushed<'a> {
+    chunks: Vec<SentChunk<'a>>,
+    /// Key slot -> index in `chunks`; `usize::MAX` for a key nobody waited for any more.
+    chunk_of: Vec<usize>,
+}
+
+struct SentChunk<'a> {
+    /// Until its last requester has taken it (or left).
+    chunk: Option<SharedChunk<'a>>,
+    number: usize,
+    first_slot: usize,
+    /// Requesters that have not taken it yet.
+    takers: usize,
+}
+
+/// A requester's wait for its batch item: the window, then its chunk. A concrete future, so
+/// that the executor holds it without a box; dropped before the flush, it takes its key
+/// out of the batch unless another requester still waits for it.
+pub(crate) struct BatchWait<'a> {
+    dispatcher: Dispatcher<'a>,
+    pending: Option<Rc<PendingBatch<'a>>>,
+    window: Option<Shared<LocalBoxFuture<'a, ()>>>,
+    me: usize,
+    canonical: Rc<str>,
+    spec: Rc<BatchSpec>,
+    chunk: Option<(SharedChunk<'a>, usize, bool)>,
+}
+
+impl std::fmt::Debug for BatchWait<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchWait")
+            .field("canonical", &self.canonical)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Future for BatchWait<'a> {
+    type Output = Fetched;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Fetched> {
+        let this = &mut *self;
+        if let Some(pending) = &this.pending {
+            if !pending.flushed.get() {
+                if let Some(window) = this.window.as_mut()
+                    && window.poll_unpin(cx).is_pending()
+                {
+                    return Poll::Pending;
+                }
+                this.dispatcher.flush(pending);
+            }
+            this.window = None;
+            let ticket = pending.take_ticket(this.me);
+            this.pending = None;
+            match ticket {
+                Some(ticket) => this.chunk = Some(ticket),
+                None => {
+                    // Unreachable: a live requester always has its chunk after the flush.
+                    return Poll::Ready(Fetched {
+                        reply: Reply::Item(failure(500, "the batch was not sent".into())),
+                        served: Served::Sent,
+                        via: None,
+                    });
+                }
+            }
+        }
+        let Some((chunk, number, first)) = this.chunk.as_mut() else {
+            return Poll::Ready(Fetched {
+                reply: Reply::Item(failure(500, "the batch was not sent".into())),
+                served: Served::Sent,
+                via: None,
+            });
+        };
+        let result = ready!(chunk.poll_unpin(cx));
+        let fetched = Fetched {
+            reply: Reply::Item(result.reply_for(&this.canonical, &this.spec)),
+            served: Served::Batched {
+                chunk: *number,
+                first: *first,
+            },
+            via: Some(Rc::clone(&result.line)),
+        };
+        this.chunk = None;
+        Poll::Ready(fetched)
+    }
+}
+
+impl Drop for BatchWait<'_> {
+    fn drop(&mut self) {
+        if let Some(pending) = &self.pending {
+            pending.leave(self.me);
+        }
+    }
 }
 
 /// Lends a borrowed transport where an `Rc` is wanted (a single run).
@@ -326,12 +430,9 @@ impl<'a> Dispatcher<'a> {
     }
 
     /// Send `call` or join what already serves it.
-    pub(crate) fn fetch<'s>(&'s self, call: &Rc<Call>) -> Fetch<'s>
-    where
-        'a: 's,
-    {
+    pub(crate) fn fetch(&self, call: &Rc<Call>) -> Fetch<'a> {
         if let Some(item) = &call.batch {
-            return self.fetch_item(item);
+            return self.fetch_item(call, item);
         }
         if !self.share {
             self.state.borrow_mut().counters.calls += 1;
@@ -413,10 +514,7 @@ impl<'a> Dispatcher<'a> {
         )
     }
 
-    fn fetch_item<'s>(&'s self, item: &BatchItem) -> Fetch<'s>
-    where
-        'a: 's,
-    {
+    fn fetch_item(&self, call: &Rc<Call>, item: &BatchItem) -> Fetch<'a> {
         let now = self.clock.now_ms();
         let mut st = self.state.borrow_mut();
         if let Some(cache) = st.cache.as_mut()
@@ -467,65 +565,53 @@ impl<'a> Dispatcher<'a> {
                     (true, Window::Ms(ms)) => self.clock.sleep(ms),
                     (false, _) | (true, Window::Off) => futures::future::ready(()).boxed_local(),
                 };
+                // Sized for a typical fan-out, so that the first keys do not grow them.
                 let p = Rc::new(PendingBatch {
                     group: Rc::clone(&item.group),
-                    keys: RefCell::default(),
-                    index: RefCell::default(),
+                    keys: RefCell::new(Vec::with_capacity(32)),
+                    index: RefCell::new(FxHashMap::with_capacity_and_hasher(
+                        32,
+                        Default::default(),
+                    )),
+                    requesters: RefCell::new(Vec::with_capacity(32)),
                     window: window.shared(),
                     flushed: Cell::new(false),
+                    sent: RefCell::default(),
                 });
                 group.pending = Some(Rc::clone(&p));
                 p
             }
         };
         drop(st);
-        let mailbox: Rc<Mailbox<'a>> = Rc::new(RefCell::new(None));
-        {
+        let me = {
             let mut index = pending.index.borrow_mut();
             let mut keys = pending.keys.borrow_mut();
             let slot = *index.entry(Rc::clone(&item.canonical)).or_insert_with(|| {
                 keys.push(PendingKey {
+                    call: Rc::clone(call),
                     canonical: Rc::clone(&item.canonical),
-                    key: item.key.clone(),
-                    waiting: Vec::new(),
+                    live: 0,
                 });
                 keys.len() - 1
             });
-            keys[slot].waiting.push(Rc::downgrade(&mailbox));
-        }
-        let this = self.handle();
-        Fetch::Pending(
-            async move {
-                if mailbox.borrow().is_none() {
-                    pending.window.clone().await;
-                    this.flush(&pending);
-                }
-                drop(pending);
-                let ticket = mailbox.borrow_mut().take();
-                let Some(ticket) = ticket else {
-                    // Unreachable: a live requester always gets its ticket at the flush.
-                    return Fetched {
-                        reply: Reply::Item(failure(500, "the batch was not sent".into())),
-                        served: Served::Sent,
-                        via: None,
-                    };
-                };
-                let chunk = ticket.chunk.await;
-                Fetched {
-                    reply: Reply::Item(chunk.reply_for(&canonical, &spec)),
-                    served: Served::Batched {
-                        chunk: ticket.number,
-                        first: ticket.first,
-                    },
-                    via: Some(Rc::clone(&chunk.line)),
-                }
-            }
-            .boxed_local(),
-            Served::Batched {
-                chunk: NOT_SENT,
+            keys[slot].live += 1;
+            let mut requesters = pending.requesters.borrow_mut();
+            requesters.push(Requester {
+                slot,
+                live: true,
                 first: false,
-            },
-        )
+            });
+            requesters.len() - 1
+        };
+        Fetch::Batch(BatchWait {
+            dispatcher: self.handle(),
+            window: Some(pending.window.clone()),
+            pending: Some(pending),
+            me,
+            canonical,
+            spec,
+            chunk: None,
+        })
     }
 
     /// Close a window: the keys whose requesters are still there go out in chunks.
@@ -534,34 +620,29 @@ impl<'a> Dispatcher<'a> {
             return;
         }
         let group = &pending.group;
-        let mut keys = pending.keys.take();
-        keys.retain_mut(|k| {
-            k.waiting.retain(|w| w.strong_count() > 0);
-            !k.waiting.is_empty()
-        });
-        let refs: Vec<&Json> = keys.iter().map(|k| &k.key).collect();
+        let keys = pending.keys.take();
+        let live: Vec<usize> = (0..keys.len()).filter(|&i| keys[i].live > 0).collect();
+        let refs: Vec<&Json> = live.iter().map(|&i| keys[i].key()).collect();
         let chunks = group.chunks(&refs);
         let mut st = self.state.borrow_mut();
         let gs = st.groups.entry(Rc::clone(&group.id)).or_default();
         if gs.pending.as_ref().is_some_and(|p| Rc::ptr_eq(p, pending)) {
             gs.pending = None;
         }
+        gs.in_flight.reserve(live.len());
+        st.counters.calls += chunks.len();
+        st.counters.batched += live.iter().map(|&i| keys[i].live).sum::<usize>();
+        let mut sent = Flushed {
+            chunks: Vec::with_capacity(chunks.len()),
+            chunk_of: vec![usize::MAX; keys.len()],
+        };
         let mut at = 0;
-        let mut made = Vec::with_capacity(chunks.len());
         for chunk_keys in &chunks {
-            let (url, body) = group.render(chunk_keys);
-            let members = &keys[at..at + chunk_keys.len()];
+            let members = &live[at..at + chunk_keys.len()];
             at += chunk_keys.len();
-            made.push((url, body, members));
-        }
-        let mut numbers = Vec::with_capacity(made.len());
-        for _ in &made {
-            numbers.push(st.next_chunk);
+            let number = st.next_chunk;
             st.next_chunk += 1;
-        }
-        st.counters.calls += made.len();
-        st.counters.batched += keys.iter().map(|k| k.waiting.len()).sum::<usize>();
-        for ((url, body, members), number) in made.into_iter().zip(numbers) {
+            let (url, body) = group.render(chunk_keys);
             let line: Rc<str> = Rc::from(format!("{} {url}", group.spec.method));
             let request = Request {
                 method: group.spec.method,
@@ -570,12 +651,14 @@ impl<'a> Dispatcher<'a> {
                 body,
                 max_response_bytes: group.max_response_bytes,
             };
-            let canonicals: Vec<Rc<str>> =
-                members.iter().map(|k| Rc::clone(&k.canonical)).collect();
+            let canonicals: Vec<Rc<str>> = members
+                .iter()
+                .map(|&i| Rc::clone(&keys[i].canonical))
+                .collect();
             let readers: Readers = Rc::new(RefCell::new(
                 members
                     .iter()
-                    .map(|k| (Rc::clone(&k.canonical), k.waiting.len()))
+                    .map(|&i| (Rc::clone(&keys[i].canonical), keys[i].live))
                     .collect(),
             ));
             let chunk: SharedChunk<'a> = chunk_call(
@@ -588,24 +671,98 @@ impl<'a> Dispatcher<'a> {
             .boxed_local()
             .shared();
             let gs = st.groups.entry(Rc::clone(&group.id)).or_default();
-            for (i, member) in members.iter().enumerate() {
+            for &i in members {
                 if let Some(weak) = chunk.downgrade() {
                     gs.in_flight.insert(
-                        Rc::clone(&member.canonical),
+                        Rc::clone(&keys[i].canonical),
                         (weak, number, Rc::clone(&line), Rc::clone(&readers)),
                     );
                 }
-                for (j, mailbox) in member.waiting.iter().enumerate() {
-                    if let Some(mailbox) = mailbox.upgrade() {
-                        *mailbox.borrow_mut() = Some(Ticket {
-                            chunk: chunk.clone(),
-                            number,
-                            first: i == 0 && j == 0,
-                        });
-                    }
-                }
+                sent.chunk_of[i] = sent.chunks.len();
+            }
+            let takers = members.iter().map(|&i| keys[i].live).sum();
+            sent.chunks.push(SentChunk {
+                chunk: Some(chunk),
+                number,
+                first_slot: members.first().copied().unwrap_or(usize::MAX),
+                takers,
+            });
+        }
+        drop(st);
+        // Each chunk is counted for the first requester (in registration order) of its
+        // first key.
+        let mut requesters = pending.requesters.borrow_mut();
+        let mut counted = vec![false; sent.chunks.len()];
+        for r in requesters.iter_mut().filter(|r| r.live) {
+            if let Some(&c) = sent.chunk_of.get(r.slot)
+                && let Some(chunk) = sent.chunks.get(c)
+                && chunk.first_slot == r.slot
+                && !counted[c]
+            {
+                counted[c] = true;
+                r.first = true;
             }
         }
+        *pending.sent.borrow_mut() = sent;
+    }
+}
+
+impl<'a> PendingBatch<'a> {
+    /// Requester `me`'s chunk, number and whether the chunk is counted for it; the chunk
+    /// leaves the batch with its last taker, so that only requesters hold it.
+    fn take_ticket(&self, me: usize) -> Option<(SharedChunk<'a>, usize, bool)> {
+        let requester = *self.requesters.borrow().get(me)?;
+        if !requester.live {
+            return None;
+        }
+        self.requesters.borrow_mut()[me].live = false;
+        let mut sent = self.sent.borrow_mut();
+        let c = *sent.chunk_of.get(requester.slot)?;
+        let entry = sent.chunks.get_mut(c)?;
+        entry.takers = entry.takers.saturating_sub(1);
+        let chunk = if entry.takers == 0 {
+            entry.chunk.take()?
+        } else {
+            entry.chunk.clone()?
+        };
+        Some((chunk, entry.number, requester.first))
+    }
+
+    /// Requester `me` is gone: before the flush its key goes out only if someone else
+    /// still waits for it; after, its share of the chunk is let go.
+    fn leave(&self, me: usize) {
+        let Some(r) = self.requesters.borrow_mut().get_mut(me).map(|r| {
+            let was = *r;
+            r.live = false;
+            was
+        }) else {
+            return;
+        };
+        if !r.live {
+            return;
+        }
+        if !self.flushed.get() {
+            if let Some(k) = self.keys.borrow_mut().get_mut(r.slot) {
+                k.live -= 1;
+            }
+            return;
+        }
+        let mut sent = self.sent.borrow_mut();
+        if let Some(&c) = sent.chunk_of.get(r.slot)
+            && let Some(entry) = sent.chunks.get_mut(c)
+        {
+            entry.takers = entry.takers.saturating_sub(1);
+            if entry.takers == 0 {
+                entry.chunk = None;
+            }
+        }
+    }
+}
+
+impl PendingKey {
+    fn key(&self) -> &Json {
+        static NULL: Json = Json::Null;
+        self.call.batch.as_ref().map_or(&NULL, |b| &b.key)
     }
 }
 
@@ -618,7 +775,7 @@ async fn chunk_call(
     canonicals: Vec<Rc<str>>,
 ) -> Rc<ChunkResult> {
     let result = this.transport.send(&request).await;
-    let outcome = split(&group.spec, result, request.max_response_bytes);
+    let outcome = split(&group.spec, result, request.max_response_bytes, &canonicals);
     let mut st = this.state.borrow_mut();
     if let Some(gs) = st.groups.get_mut(&group.id) {
         for c in &canonicals {
@@ -670,6 +827,7 @@ fn split(
     spec: &BatchSpec,
     result: Result<Response, TransportError>,
     limit: usize,
+    canonicals: &[Rc<str>],
 ) -> Result<ChunkItems, ItemReply> {
     let response = match result {
         Ok(r) => r,
@@ -726,15 +884,25 @@ fn split(
             .map(|e| item_error_status(&e)),
         body: item.to_owned(),
     };
+    // Keys asked for share the requesters' text; others (kept for the cache) get their own.
+    let asked: FxHashMap<&str, &Rc<str>> = canonicals.iter().map(|c| (&**c, c)).collect();
+    let shared_key = |k: &str| asked.get(k).map_or_else(|| Rc::from(k), |c| Rc::clone(c));
     let key_of = |item: &RawValue, path: &[String]| {
-        chain::member_at(item.get(), path).and_then(canonical_key_owned)
+        let text = chain::member_text_at(item.get(), path)?;
+        match canonical_in_place(text) {
+            Some(k) => Some(shared_key(k)),
+            None => serde_json::from_str(text)
+                .ok()
+                .and_then(canonical_key_owned)
+                .map(|k| shared_key(&k)),
+        }
     };
-    let mut items = FxHashMap::default();
+    let mut items: FxHashMap<Rc<str>, SplitItem> = FxHashMap::default();
     match (&spec.key, map_form) {
         (KeyPath::MapKey, Some(map)) => {
             // A repeated key: the last one, as in the parsed object.
             for (k, item) in chain::members(map) {
-                items.insert(k, split_item(item));
+                items.insert(shared_key(&k), split_item(item));
             }
         }
         (KeyPath::Field(path), None) => {
@@ -764,6 +932,22 @@ fn split(
         items: RefCell::new(items),
         headers: response.headers,
     })
+}
+
+/// The canonical text of a key written as a string without escapes or as a small integer:
+/// the token itself (what [`canonical_key_owned`] gives for it), with no value built.
+fn canonical_in_place(token: &str) -> Option<&str> {
+    if let Some(inner) = token.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        return (!inner.contains('\\')).then_some(inner);
+    }
+    // Up to 18 digits: an integer whose text serde_json prints back unchanged (no `-0`, no
+    // leading zeros, nothing past 64 bits).
+    let digits = token.strip_prefix('-').unwrap_or(token);
+    let plain = !digits.is_empty()
+        && digits.len() <= 18
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" && digits.len() == token.len() || !digits.starts_with('0'));
+    plain.then_some(token)
 }
 
 /// The items at `path`: array elements, or the object itself (map-keyed answers). Under a
@@ -893,4 +1077,97 @@ pub(crate) fn request_cache_key(request: &Request) -> String {
 
 fn item_cache_key(item: &BatchItem) -> String {
     format!("{}\u{0}{}", item.group.id, item.canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeTransport, Reply as FakeReply, VirtualClock};
+    use crate::{Client, ClientConfig, Inputs, Mappings, Options};
+    use futures::future::{Either, join, select};
+    use serde_json::json;
+
+    #[test]
+    fn a_requester_gone_before_the_window_closes_takes_only_its_own_keys_out() {
+        let clock = VirtualClock::new();
+        let transport = Rc::new(FakeTransport::new(&clock, |r: &Request| {
+            let ids: Vec<Json> = r
+                .url
+                .split(['?', '&'])
+                .filter_map(|p| p.strip_prefix("id="))
+                .filter_map(|v| v.parse::<u64>().ok())
+                .map(|id| json!({"id": id}))
+                .collect();
+            FakeReply::json(200, Json::Array(ids)).after(20)
+        }));
+        let mappings = Mappings::from_json_value(&json!({
+            "product": {"url": "http://u/product/:id",
+                        "batch": {"on": "id", "request": "GET http://u/products", "window": 30}},
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let client = Client::new(
+            transport.clone(),
+            Rc::new(clock.clone()),
+            mappings,
+            Options::default(),
+            ClientConfig { cache: None },
+        );
+        let inputs = Inputs::default();
+        // Dropped at 10 ms, inside the 30 ms window: key 1 was its alone, key 2 is shared.
+        let dropped = async {
+            let run = std::pin::pin!(client.run_text("from product with id = [1, 2]", &inputs));
+            matches!(select(run, clock.sleep(10)).await, Either::Right(_))
+        };
+        let kept = client.run_text("from product with id = [2, 3]", &inputs);
+        let (dropped, kept) = clock
+            .run(join(dropped, kept))
+            .unwrap_or_else(|| panic!("hang"));
+        assert!(dropped);
+        assert_eq!(transport.lines(), vec!["GET http://u/products?id=2&id=3"]);
+        assert_eq!(
+            kept.body.to_json()["product"]["result"],
+            json!([{"id": 2}, {"id": 3}])
+        );
+        let served: Vec<_> = kept
+            .trace
+            .iter()
+            .map(|t| (t.served.as_str(), t.served.chunk()))
+            .collect();
+        assert_eq!(served, vec![("batched", Some(0)), ("batched", Some(0))]);
+        assert_eq!((kept.stats.calls, kept.stats.batched), (1, 2));
+    }
+
+    #[test]
+    fn keys_read_in_place_are_their_canonical_text() {
+        let tokens = [
+            r#""SKU1""#,
+            r#""""#,
+            r#""a\"b""#,
+            r#""\u00e9""#,
+            "0",
+            "-0",
+            "7",
+            "-42",
+            "123456789012345678",
+            "1234567890123456789",
+            "18446744073709551616",
+            "1.0",
+            "2.50",
+            "1e2",
+            "-1.5E-3",
+            "true",
+            "null",
+        ];
+        for token in tokens {
+            let json: Json = serde_json::from_str(token).expect("valid test JSON");
+            let owned = canonical_key_owned(json);
+            if let Some(in_place) = canonical_in_place(token) {
+                assert_eq!(Some(in_place), owned.as_deref(), "{token}");
+            }
+        }
+        assert_eq!(canonical_in_place(r#""SKU1""#), Some("SKU1"));
+        assert_eq!(canonical_in_place("-42"), Some("-42"));
+        assert_eq!(canonical_in_place("-0"), None);
+        assert_eq!(canonical_in_place(r#""a\"b""#), None);
+    }
 }

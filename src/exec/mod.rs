@@ -10,10 +10,11 @@ pub(crate) mod shape;
 pub mod trace;
 
 use rustc_hash::FxHashMap;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::FutureExt;
-use futures::future::{Either, select};
+use futures::future::{Either, LocalBoxFuture, Shared, select};
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
@@ -167,11 +168,11 @@ pub(crate) async fn execute_with(plan: &Plan<'_>, dispatch: &Dispatcher<'_>) -> 
     let run = std::pin::pin!(run_statements(plan, dispatch, started));
     let deadline = clock.sleep(plan.deadline_ms);
     let outcome = match select(run, deadline).await {
-        Either::Left((Ok((results, mut stats, trace)), _)) => {
+        Either::Left((Ok((results, answers, mut stats, trace)), _)) => {
             stats.duration_ms = clock.now_ms().saturating_sub(started);
             Outcome {
                 trace,
-                ..shape::shape(plan, results, stats)
+                ..shape::shape(plan, results, Rc::new(answers), stats)
             }
         }
         Either::Left((Err(error), _)) => error_outcome(error),
@@ -228,7 +229,8 @@ struct DedupeKey(Rc<Call>, u64);
 
 impl PartialEq for DedupeKey {
     fn eq(&self, other: &Self) -> bool {
-        self.1 == other.1 && self.0.key() == other.0.key()
+        // Equal items of a statement share their call.
+        self.1 == other.1 && (Rc::ptr_eq(&self.0, &other.0) || self.0.key() == other.0.key())
     }
 }
 
@@ -246,9 +248,19 @@ impl std::hash::Hash for DedupeKey {
 struct CallEntry {
     /// (statement, answer slot) of the first requester, kept inline: most calls have one.
     first: Option<(usize, usize)>,
-    /// Requesters after the first (dedupe).
-    more: Vec<(usize, usize)>,
-    answer: Option<Rc<Answer>>,
+    /// Requesters after the first (dedupe): the first and last of a list in the run's
+    /// `Waiter`s, so that a repeated call costs no vector of its own.
+    more: Option<(usize, usize)>,
+    /// Its answer's index in the run's answers.
+    answer: Option<usize>,
+}
+
+/// A requester after a call's first, in a list through the run's waiters.
+#[derive(Debug)]
+struct Waiter {
+    statement: usize,
+    slot: usize,
+    next: Option<usize>,
 }
 
 /// A started statement waiting for its calls.
@@ -256,11 +268,17 @@ struct CallEntry {
 struct Waiting {
     /// Multiplex shape; leaves index `answers`.
     shape: Tree<usize>,
-    answers: Vec<Option<Rc<Answer>>>,
+    /// Per slot, the index of its answer in the run's answers once there.
+    answers: Vec<Option<usize>>,
     pending: usize,
 }
 
-type Results = Vec<Option<Tree<Rc<Answer>>>>;
+/// Per statement, once ended, its answers' indexes in the run's answers (one vector for the
+/// whole run, shared by the response: no allocation per answer).
+type Results = Vec<Option<Tree<usize>>>;
+
+/// The statements' answer trees, the answers they index, stats and the call trace.
+type RunResult = (Vec<Tree<usize>>, Vec<Answer>, Stats, Vec<CallTrace>);
 
 /// What one sent call came back with.
 struct Sent {
@@ -277,7 +295,7 @@ async fn run_statements(
     plan: &Plan<'_>,
     dispatch: &Dispatcher<'_>,
     run_start: u64,
-) -> Result<(Vec<Tree<Rc<Answer>>>, Stats, Vec<CallTrace>), Error> {
+) -> Result<RunResult, Error> {
     let clock = &*dispatch.clock;
     let mut trace = Vec::new();
     let n = plan.statements.len();
@@ -287,8 +305,12 @@ async fn run_statements(
     let mut waiting: Vec<Option<Waiting>> = (0..n).map(|_| None).collect();
     let mut started = vec![false; n];
     let mut calls: Vec<CallEntry> = Vec::new();
+    let mut all: Vec<Answer> = Vec::new();
+    let mut ended: Vec<(usize, Waiting)> = Vec::new();
+    let mut waiters: Vec<Waiter> = Vec::new();
     // Dedupe within the query: same request and same timeout -> one call.
 
+    let timers: Vec<StatementTimer> = (0..n).map(|_| RefCell::new(None)).collect();
     let mut in_flight = FuturesUnordered::new();
     let mut stats = Stats::default();
     let static_calls: usize = plan
@@ -303,6 +325,7 @@ async fn run_statements(
     let mut by_key: FxHashMap<DedupeKey, usize> =
         FxHashMap::with_capacity_and_hasher(expected_calls, Default::default());
     calls.reserve(expected_calls);
+    all.reserve(expected_calls);
     trace.reserve(expected_calls);
 
     loop {
@@ -316,22 +339,29 @@ async fn run_statements(
                 }
                 started[i] = true;
                 progressed = true;
-                let items = match unresolved_dependency(plan, i, &results) {
-                    Some(target) => Tree::Leaf(Item::Skip(format!(
-                        "The request was skipped due to unresolved dependency {{ {target} }}"
-                    ))),
+                let built;
+                let items = match unresolved_dependency(plan, i, &results, &all) {
+                    Some(target) => {
+                        built = Tree::Leaf(Item::Skip(format!(
+                            "The request was skipped due to unresolved dependency {{ {target} }}"
+                        )));
+                        &built
+                    }
                     None => match &sp.items {
-                        Some(items) => items.clone(),
+                        Some(items) => items,
                         None => {
                             let chains = Chained {
                                 plan,
                                 results: &results,
+                                answers: &all,
                             };
-                            build_items(plan, i, &chains, &mut budget).ok_or_else(|| {
-                                let mut e = too_many_calls(plan, i);
-                                e.phase = Phase::Execute;
-                                e
-                            })?
+                            built =
+                                build_items(plan, i, &chains, &mut budget).ok_or_else(|| {
+                                    let mut e = too_many_calls(plan, i);
+                                    e.phase = Phase::Execute;
+                                    e
+                                })?;
+                            &built
                         }
                     },
                 };
@@ -341,7 +371,8 @@ async fn run_statements(
                     let slot = answers.len();
                     match item {
                         Item::Skip(message) => {
-                            answers.push(Some(Rc::new(Answer::skip(message.clone()))))
+                            all.push(Answer::skip(message.clone()));
+                            answers.push(Some(all.len() - 1));
                         }
                         Item::Call(call) => {
                             let key = DedupeKey(Rc::clone(call), sp.timeout_ms);
@@ -350,16 +381,16 @@ async fn run_statements(
                                 in_flight.push(send(
                                     calls.len() - 1,
                                     Rc::clone(call),
-                                    sp.timeout_ms,
+                                    (sp.timeout_ms, &timers[i]),
                                     sp.parse_body,
                                     dispatch,
                                 ));
                                 calls.len() - 1
                             });
-                            match &calls[id].answer {
+                            match calls[id].answer {
                                 Some(answer) => {
                                     stats.deduped += 1;
-                                    answers.push(Some(Rc::clone(answer)));
+                                    answers.push(Some(answer));
                                 }
                                 None => {
                                     let entry = &mut calls[id];
@@ -367,7 +398,19 @@ async fn run_statements(
                                         entry.first = Some((i, slot));
                                     } else {
                                         stats.deduped += 1;
-                                        entry.more.push((i, slot));
+                                        waiters.push(Waiter {
+                                            statement: i,
+                                            slot,
+                                            next: None,
+                                        });
+                                        let added = waiters.len() - 1;
+                                        entry.more = match entry.more {
+                                            None => Some((added, added)),
+                                            Some((head, tail)) => {
+                                                waiters[tail].next = Some(added);
+                                                Some((head, added))
+                                            }
+                                        };
                                     }
                                     answers.push(None);
                                     pending += 1;
@@ -383,7 +426,7 @@ async fn run_statements(
                     pending,
                 };
                 if pending == 0 {
-                    results[i] = Some(finish(w));
+                    results[i] = Some(finish(w, &mut all));
                 } else {
                     waiting[i] = Some(w);
                 }
@@ -405,16 +448,21 @@ async fn run_statements(
             stats.batched += 1;
         }
         let id = sent.id;
-        let answer = Rc::new(sent.answer);
+        all.push(sent.answer);
+        let index = all.len() - 1;
+        let answer = &all[index];
         let entry = &mut calls[id];
-        entry.answer = Some(Rc::clone(&answer));
-        let waiters = entry
-            .first
-            .take()
-            .into_iter()
-            .chain(std::mem::take(&mut entry.more));
+        entry.answer = Some(index);
+        let mut waiter = entry.first.take();
+        let mut next = entry.more.take().map(|(head, _)| head);
         let end = clock.now_ms().saturating_sub(run_start);
-        for (n, (statement, slot)) in waiters.enumerate() {
+        let mut nth = 0;
+        while let Some((statement, slot)) = waiter {
+            waiter = next.map(|w| {
+                next = waiters[w].next;
+                (waiters[w].statement, waiters[w].slot)
+            });
+            nth += 1;
             if let Some(call) = &answer.call {
                 let name =
                     names[statement].get_or_insert_with(|| plan.statements[statement].id.into());
@@ -426,19 +474,28 @@ async fn run_statements(
                     start_ms: sent.start.saturating_sub(run_start),
                     end_ms: end,
                     status: answer.status,
-                    served: if n == 0 { sent.served } else { Served::Deduped },
+                    served: if nth == 1 {
+                        sent.served
+                    } else {
+                        Served::Deduped
+                    },
                     failure: sent.failure,
                 });
             }
             if let Some(w) = waiting[statement].as_mut() {
-                w.answers[slot] = Some(Rc::clone(&answer));
+                w.answers[slot] = Some(index);
                 w.pending -= 1;
                 if w.pending == 0
                     && let Some(w) = waiting[statement].take()
                 {
-                    results[statement] = Some(finish(w));
+                    ended.push((statement, w));
                 }
             }
+        }
+        // Finished after the answer is no longer borrowed: a missing slot adds a skip.
+        for (statement, w) in ended.drain(..) {
+            results[statement] = Some(finish(w, &mut all));
+            timers[statement].take();
         }
     }
     // Every statement has an answer here: the graph is acyclic and every call ends (timeout).
@@ -446,20 +503,28 @@ async fn run_statements(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Tree::Group(Vec::new())))
         .collect();
-    Ok((results, stats, trace))
+    Ok((results, all, stats, trace))
 }
 
-fn finish(w: Waiting) -> Tree<Rc<Answer>> {
-    w.shape.map(&mut |&slot| {
-        w.answers[slot]
-            .clone()
-            .unwrap_or_else(|| Rc::new(Answer::skip(String::new())))
-    })
+/// The statement's tree of answer indexes, its shape's slots replaced in place.
+fn finish(mut w: Waiting, all: &mut Vec<Answer>) -> Tree<usize> {
+    w.shape.for_each_mut(&mut |slot| {
+        *slot = w.answers[*slot].unwrap_or_else(|| {
+            all.push(Answer::skip(String::new()));
+            all.len() - 1
+        });
+    });
+    w.shape
 }
 
 /// The `depends-on` target when it did not resolve: restQL counts it resolved when it has
 /// `ignore-errors` or any of its items succeeded.
-fn unresolved_dependency<'p>(plan: &'p Plan<'_>, i: usize, results: &Results) -> Option<&'p str> {
+fn unresolved_dependency<'p>(
+    plan: &'p Plan<'_>,
+    i: usize,
+    results: &Results,
+    all: &[Answer],
+) -> Option<&'p str> {
     for d in &plan.statements[i].dependencies {
         if d.kind != DependencyKind::DependsOn {
             continue;
@@ -471,8 +536,12 @@ fn unresolved_dependency<'p>(plan: &'p Plan<'_>, i: usize, results: &Results) ->
         let Some(tree) = &results[d.target] else {
             continue;
         };
-        let leaves = tree.leaves();
-        if leaves.is_empty() || leaves.iter().any(|a| a.success()) {
+        let (mut leaves, mut succeeded) = (0, false);
+        tree.for_each(&mut |&a| {
+            leaves += 1;
+            succeeded |= all[a].success();
+        });
+        if leaves == 0 || succeeded {
             continue;
         }
         return Some(target.id);
@@ -480,12 +549,27 @@ fn unresolved_dependency<'p>(plan: &'p Plan<'_>, i: usize, results: &Results) ->
     None
 }
 
+/// The timeout of a statement's calls: one sleep for all of them (they start together),
+/// made when the first of them has to wait, let go when the statement ends.
+type StatementTimer = RefCell<Option<Shared<LocalBoxFuture<'static, ()>>>>;
+
+fn statement_timer(
+    timer: &StatementTimer,
+    clock: &dyn Clock,
+    timeout_ms: u64,
+) -> Shared<LocalBoxFuture<'static, ()>> {
+    timer
+        .borrow_mut()
+        .get_or_insert_with(|| clock.sleep(timeout_ms).shared())
+        .clone()
+}
+
 /// One call raced against its timeout. Not boxed: the set of calls in flight holds this one
 /// future type.
 fn send<'s>(
     id: usize,
     call: Rc<Call>,
-    timeout_ms: u64,
+    (timeout_ms, timer): (u64, &'s StatementTimer),
     parse: bool,
     dispatch: &'s Dispatcher<'_>,
 ) -> impl std::future::Future<Output = Sent> + 's {
@@ -510,12 +594,21 @@ fn send<'s>(
                     )),
                     Served::Sent,
                 ),
-                Fetch::Pending(fut, hint) => (Either::Right(Either::Right(fut)), hint),
+                Fetch::Pending(fut, hint) => {
+                    (Either::Right(Either::Right(Either::Left(fut))), hint)
+                }
+                Fetch::Batch(wait) => (
+                    Either::Right(Either::Right(Either::Right(wait))),
+                    Served::Batched {
+                        chunk: dispatch::NOT_SENT,
+                        first: false,
+                    },
+                ),
             };
             // An answer already there (caches, in-memory transports) needs no timer.
             let outcome = match (&mut fetch).now_or_never() {
                 Some(r) => Some(r),
-                None => match select(fetch, clock.sleep(timeout_ms)).await {
+                None => match select(fetch, statement_timer(timer, clock, timeout_ms)).await {
                     Either::Left((r, _)) => Some(r),
                     Either::Right(_) => None,
                 },
@@ -564,6 +657,7 @@ fn send<'s>(
 struct Chained<'a, 'q> {
     plan: &'a Plan<'q>,
     results: &'a Results,
+    answers: &'a [Answer],
 }
 
 impl ChainSource for Chained<'_, '_> {
@@ -574,13 +668,15 @@ impl ChainSource for Chained<'_, '_> {
         let Some(tree) = &self.results[index] else {
             return Val::Missing;
         };
-        fn from_tree(tree: &Tree<Rc<Answer>>, path: &[String]) -> Val {
+        fn from_tree(tree: &Tree<usize>, all: &[Answer], path: &[String]) -> Val {
             match tree {
-                Tree::Leaf(a) => chain_in_answer(a, path),
-                Tree::Group(items) => Val::List(items.iter().map(|i| from_tree(i, path)).collect()),
+                Tree::Leaf(a) => chain_in_answer(&all[*a], path),
+                Tree::Group(items) => {
+                    Val::List(items.iter().map(|i| from_tree(i, all, path)).collect())
+                }
             }
         }
-        from_tree(tree, path)
+        from_tree(tree, self.answers, path)
     }
 }
 

@@ -253,7 +253,13 @@ pub struct Stats {
 }
 
 /// Build the response from every statement's answers (all statements have one).
-pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stats) -> Outcome {
+pub(crate) fn shape(
+    plan: &Plan<'_>,
+    results: Vec<Tree<usize>>,
+    answers: Rc<Vec<Answer>>,
+    stats: Stats,
+) -> Outcome {
+    let all = &*answers;
     // Status, Cache-Control, header copies and details, from visible statements only.
     let mut headers = Vec::new();
     let mut status = 200;
@@ -266,7 +272,8 @@ pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stat
             continue;
         }
         let ignore = sp.statement.ignore_errors;
-        tree.for_each(&mut |a| {
+        tree.for_each(&mut |&a| {
+            let a = &all[a];
             status = status.max(if ignore { 200 } else { normalise(a.status) });
             let directive = if a.is_call() {
                 sp.cache.merge(a.cache)
@@ -278,16 +285,16 @@ pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stat
             }
         });
         if let Tree::Leaf(a) = tree
-            && a.success()
+            && all[*a].success()
         {
-            for (name, value) in &a.headers {
+            for (name, value) in &all[*a].headers {
                 headers.push((format!("{}-{}", sp.id, name), value.clone()));
             }
         }
-        details.push(Some(tree.map(&mut |a| Detail {
-            status: a.status,
+        details.push(Some(tree.map(&mut |&a| Detail {
+            status: all[a].status,
             ignore,
-            debug: plan.options.debug.then(|| debug_of(a)).flatten(),
+            debug: plan.options.debug.then(|| debug_of(&all[a])).flatten(),
         })));
     }
 
@@ -295,7 +302,7 @@ pub(crate) fn shape(plan: &Plan<'_>, results: Vec<Tree<Rc<Answer>>>, stats: Stat
     let mut views: Vec<Option<Tree<ResultItem>>> = results
         .into_iter()
         .zip(&plan.statements)
-        .map(|(tree, sp)| result_of(tree, sp.only.as_ref()))
+        .map(|(tree, sp)| result_of(tree, &answers, sp.only.as_ref()))
         .collect();
 
     // `in`, in query order; the inserted statement loses its result.
@@ -382,8 +389,9 @@ struct Detail {
 enum ResultItem {
     /// Filtered or aggregated.
     Owned(Json),
-    /// The answer's body as it came (JSON, or text written as a JSON string).
-    Shared(Rc<Answer>),
+    /// The answer's body as it came (JSON, or text written as a JSON string): an index into
+    /// the run's answers.
+    Shared(Rc<Vec<Answer>>, usize),
     /// An item without a body inside a multiplexed result.
     Null,
 }
@@ -470,7 +478,7 @@ impl Serialize for ResultItem {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             ResultItem::Owned(j) => j.serialize(s),
-            ResultItem::Shared(a) => match &a.body {
+            ResultItem::Shared(all, a) => match &all[*a].body {
                 Body::Json(j) => j.serialize(s),
                 Body::Raw(raw) => raw.serialize(s),
                 Body::Text(t) => s.serialize_str(t),
@@ -511,26 +519,33 @@ fn normalise(status: u16) -> u16 {
 
 /// The `result` of a statement: an item's body (filtered), or an array parallel to the
 /// multiplexing, omitted when every item has an empty body.
-fn result_of(tree: Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Option<Tree<ResultItem>> {
-    fn item(a: Rc<Answer>, only: Option<&OnlyTree>) -> ResultItem {
-        match (&a.body, only) {
+fn result_of(
+    tree: Tree<usize>,
+    all: &Rc<Vec<Answer>>,
+    only: Option<&OnlyTree>,
+) -> Option<Tree<ResultItem>> {
+    fn item(a: usize, all: &Rc<Vec<Answer>>, only: Option<&OnlyTree>) -> ResultItem {
+        let answer = &all[a];
+        match (&answer.body, only) {
             (Body::Empty, _) => ResultItem::Null,
-            (Body::Json(_) | Body::Raw(_), Some(o)) => match a.json() {
+            (Body::Json(_) | Body::Raw(_), Some(o)) => match answer.json() {
                 Some(j) => ResultItem::Owned(o.apply(&j)),
-                None => ResultItem::Shared(a),
+                None => ResultItem::Shared(Rc::clone(all), a),
             },
-            _ => ResultItem::Shared(a),
+            _ => ResultItem::Shared(Rc::clone(all), a),
         }
     }
-    fn walk(tree: Tree<Rc<Answer>>, only: Option<&OnlyTree>) -> Tree<ResultItem> {
+    fn walk(tree: Tree<usize>, all: &Rc<Vec<Answer>>, only: Option<&OnlyTree>) -> Tree<ResultItem> {
         match tree {
-            Tree::Leaf(a) => Tree::Leaf(item(a, only)),
-            Tree::Group(items) => Tree::Group(items.into_iter().map(|i| walk(i, only)).collect()),
+            Tree::Leaf(a) => Tree::Leaf(item(a, all, only)),
+            Tree::Group(items) => {
+                Tree::Group(items.into_iter().map(|i| walk(i, all, only)).collect())
+            }
         }
     }
     let mut any = false;
-    tree.for_each(&mut |a| any |= !matches!(a.body, Body::Empty));
-    any.then(|| walk(tree, only))
+    tree.for_each(&mut |&a| any |= !matches!(all[a].body, Body::Empty));
+    any.then(|| walk(tree, all, only))
 }
 
 /// `details.debug` of a call: what was sent and what came back.

@@ -67,6 +67,34 @@ pub(crate) fn canonical_key_owned(key: Json) -> Option<String> {
     }
 }
 
+/// Whether [`batch_item`] would give `params` the batch item `earlier` (same key as given,
+/// same group found by the same lookup): a repeated item may then share `earlier`'s call.
+pub(crate) fn gives_same_item(
+    earlier: &BatchItem,
+    spec: &BatchSpec,
+    params: &[ParamVal],
+    headers: &Rc<[(String, String)]>,
+    groups: &[(Vec<ParamVal>, Rc<BatchGroup>)],
+) -> bool {
+    let key = params
+        .iter()
+        .rev()
+        .find(|p| *p.key == *spec.on)
+        .map(|p| &p.val);
+    if !matches!(key, Some(Val::Scalar(j)) if !j.is_null() && *j == earlier.key) {
+        return false;
+    }
+    let others = || params.iter().filter(|p| *p.key != *spec.on);
+    groups
+        .iter()
+        .find(|(sig, g)| {
+            Rc::ptr_eq(&g.headers_in, headers)
+                && sig.len() == others().count()
+                && others().zip(sig).all(|(a, b)| a == b)
+        })
+        .is_some_and(|(_, g)| Rc::ptr_eq(g, &earlier.group))
+}
+
 /// The batch item of one multiplexed item, or `None` when it cannot be batched (its key is a
 /// list or absent, or a path placeholder of the batch URL has no value).
 pub(crate) fn batch_item(
@@ -231,7 +259,7 @@ impl BatchGroup {
         let mut len = 0;
         // One buffer measures every key's text.
         let mut text = String::new();
-        for &key in keys {
+        for (seen, &key) in keys.iter().enumerate() {
             let add = if *in_body {
                 0
             } else {
@@ -249,7 +277,10 @@ impl BatchGroup {
                 }
             } else {
                 len = base + pre.len() + post.len() + add;
-                out.push(vec![key]);
+                // Sized for a full chunk, or what is left.
+                let mut chunk = Vec::with_capacity(self.spec.max.min(keys.len() - seen).max(1));
+                chunk.push(key);
+                out.push(chunk);
             }
         }
         out
@@ -258,28 +289,35 @@ impl BatchGroup {
     /// The method, URL and body of one chunk's call.
     pub fn render(&self, keys: &[&Json]) -> (String, Option<String>) {
         let (name, encoder, in_body) = &self.keys_at;
-        let mut url = self.path.clone();
-        let mut query = String::new();
+        // The query is written straight after the path (a guess at its length saves growing).
+        let guess = if *in_body {
+            0
+        } else {
+            keys.len() * (name.len() + 12)
+        };
+        let mut url = String::with_capacity(self.path.len() + 2 + self.fixed_query.len() + guess);
+        url.push_str(&self.path);
+        url.push('?');
+        let query_at = url.len();
         if !in_body && !keys.is_empty() {
             let (pre, sep, post) = encoder.query_frame(name);
-            query.push_str(&pre);
+            url.push_str(&pre);
             for (i, k) in keys.iter().enumerate() {
                 if i > 0 {
-                    query.push_str(sep);
+                    url.push_str(sep);
                 }
-                encoder.push_query_key(&mut query, name, k);
+                encoder.push_query_key(&mut url, name, k);
             }
-            query.push_str(post);
+            url.push_str(post);
         }
         if !self.fixed_query.is_empty() {
-            if !query.is_empty() {
-                query.push('&');
+            if url.len() > query_at {
+                url.push('&');
             }
-            query.push_str(&self.fixed_query);
+            url.push_str(&self.fixed_query);
         }
-        if !query.is_empty() {
-            url.push('?');
-            url.push_str(&query);
+        if url.len() == query_at {
+            url.pop();
         }
         let body = self.body.as_ref().map(|fields| {
             let mut fields = fields.clone();

@@ -6,6 +6,9 @@ mod display;
 pub(crate) mod request;
 pub(crate) mod values;
 
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHasher};
 use serde_json::Value as Json;
 
 use crate::error::{Error, ErrorCode, Errors, Phase};
@@ -15,7 +18,7 @@ use crate::syntax::ast::{ChainItem, Query, Statement, UseKey, Value, ValueKind};
 pub(crate) use batch::canonical_key_owned;
 pub use batch::{BatchGroup, BatchItem, canonical_key};
 pub use request::{Call, Item, RequestKey};
-use request::{RequestShape, build_item, missing_params_message};
+use request::{RequestShape, build_call, missing_params_message};
 pub use values::Tree;
 use values::{ChainSource, NoChains, Val, apply_fns, multiplex, resolve};
 
@@ -554,6 +557,11 @@ pub(crate) fn build_items(
         debug: plan.options.debug,
     };
     let mut groups = Vec::new();
+    // Items whose requests are equal share one call (by request digest): the executor would
+    // send them once anyway, and the repeat builds no batch item and keeps no copy.
+    let mut first: Option<(u64, std::rc::Rc<Call>)> = None;
+    let mut spare_url = String::new();
+    let mut built: FxHashMap<u64, std::rc::Rc<Call>> = FxHashMap::default();
     multiplex(params, budget, &mut |leaf| {
         let (params, body) = if has_body {
             let (body, params) = leaf
@@ -563,10 +571,36 @@ pub(crate) fn build_items(
         } else {
             (leaf, None)
         };
-        let mut item = build_item(&shape, params, body);
-        if let (Some(spec), Item::Call(call)) = (&sp.batch, &mut item)
-            && let Some(call) = std::rc::Rc::get_mut(call)
-        {
+        let mut call = match build_call(&shape, params, body, std::mem::take(&mut spare_url)) {
+            Ok(call) => call,
+            Err(skip) => return Item::Skip(skip),
+        };
+        let digest = {
+            let mut h = FxHasher::default();
+            call.key().hash(&mut h);
+            h.finish()
+        };
+        let earlier = match &first {
+            Some((d, c)) if *d == digest => Some(c),
+            _ => built.get(&digest),
+        };
+        // A batch item also shares only what its own key and params would give it (explain
+        // shows each item's key as given).
+        if let Some(earlier) = earlier.filter(|e| {
+            e.key() == call.key()
+                && match (&sp.batch, &e.batch) {
+                    (None, _) => true,
+                    (Some(spec), Some(item)) => {
+                        batch::gives_same_item(item, spec, params, &call.request.headers, &groups)
+                    }
+                    (Some(_), None) => false,
+                }
+        }) {
+            // The URL's buffer serves the next item.
+            spare_url = call.request.url;
+            return Item::Call(std::rc::Rc::clone(earlier));
+        }
+        if let Some(spec) = &sp.batch {
             call.batch = batch::batch_item(
                 &st.resource.name,
                 spec,
@@ -576,6 +610,74 @@ pub(crate) fn build_items(
                 &mut groups,
             );
         }
-        item
+        let call = std::rc::Rc::new(call);
+        // The first call is kept aside: a statement of one call needs no map.
+        match &first {
+            None => first = Some((digest, std::rc::Rc::clone(&call))),
+            Some(_) => {
+                if built.capacity() == 0 {
+                    // A fan-out: skip the first growths of the map.
+                    built.reserve(32);
+                }
+                built
+                    .entry(digest)
+                    .or_insert_with(|| std::rc::Rc::clone(&call));
+            }
+        }
+        Item::Call(call)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn items_of(text: &str, mappings: &Json) -> Vec<std::rc::Rc<Call>> {
+        let mappings = Mappings::from_json_value(mappings).unwrap_or_else(|e| panic!("{e}"));
+        let query = crate::check(text).unwrap_or_else(|e| panic!("{e:?}"));
+        let inputs = Inputs::default();
+        let plan = plan(&query, text, &mappings, &inputs, &Options::default())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let mut calls = Vec::new();
+        if let Some(items) = &plan.statements[0].items {
+            items.for_each(&mut |item| {
+                if let Item::Call(c) = item {
+                    calls.push(std::rc::Rc::clone(c));
+                }
+            });
+        }
+        calls
+    }
+
+    #[test]
+    fn equal_items_share_one_call_unless_their_batch_keys_differ() {
+        let single = json!({"product": "http://u/product/:id"});
+        let calls = items_of("from product with id = [1, 2, 1, \"1\"]", &single);
+        assert_eq!(calls.len(), 4);
+        assert!(std::rc::Rc::ptr_eq(&calls[0], &calls[2]));
+        assert!(std::rc::Rc::ptr_eq(&calls[0], &calls[3]));
+        assert!(!std::rc::Rc::ptr_eq(&calls[0], &calls[1]));
+
+        let batched = json!({"product": {"url": "http://u/product/:id",
+            "batch": {"on": "id", "request": "GET http://u/products"}}});
+        let calls = items_of("from product with id = [1, 2, 1, \"1\"]", &batched);
+        assert!(std::rc::Rc::ptr_eq(&calls[0], &calls[2]));
+        // Same request, but the key as given differs: explain shows it.
+        assert!(!std::rc::Rc::ptr_eq(&calls[0], &calls[3]));
+        assert_eq!(calls[0].key(), calls[3].key());
+        let keys: Vec<Option<&Json>> = calls
+            .iter()
+            .map(|c| c.batch.as_ref().map(|b| &b.key))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                Some(&json!(1)),
+                Some(&json!(2)),
+                Some(&json!(1)),
+                Some(&json!("1"))
+            ]
+        );
+    }
 }

@@ -186,11 +186,26 @@ pub(crate) fn with_content_type(
 }
 
 /// Build the request for one item: path placeholders, query string, body, headers.
+#[cfg(test)]
 pub(crate) fn build_item(
     shape: &RequestShape<'_>,
     params: &[ParamVal],
     dynamic_body: Option<&ParamVal>,
 ) -> Item {
+    match build_call(shape, params, dynamic_body, String::new()) {
+        Ok(call) => Item::Call(Rc::new(call)),
+        Err(skip) => Item::Skip(skip),
+    }
+}
+
+/// The call of one item, its URL written into `url` (a spare buffer, reused), or the skip
+/// message when a chained value failed or a path value is missing.
+pub(crate) fn build_call(
+    shape: &RequestShape<'_>,
+    params: &[ParamVal],
+    dynamic_body: Option<&ParamVal>,
+    mut url: String,
+) -> Result<Call, String> {
     // A failed chain anywhere skips the call; a missing chain value in the path skips it too
     // (restQL writes the chain text or `<nil>` into the URL).
     let mut failed: Vec<&str> = params
@@ -208,7 +223,7 @@ pub(crate) fn build_item(
     }
     if !failed.is_empty() {
         failed.dedup();
-        return Item::Skip(missing_params_message(&failed));
+        return Err(missing_params_message(&failed));
     }
 
     // The last param with a key wins (restQL keeps duplicates in a map).
@@ -218,7 +233,7 @@ pub(crate) fn build_item(
         .enumerate()
         .filter(|(i, p)| last_of(&p.key) == Some(*i));
 
-    let path = shape.template.render_path(|name, url| {
+    shape.template.render_path_into(&mut url, |name, url| {
         let Some(p) = params.iter().rev().find(|p| &*p.key == name) else {
             return;
         };
@@ -294,7 +309,6 @@ pub(crate) fn build_item(
         None
     };
 
-    let mut url = path;
     if !query.is_empty() {
         url.push('?');
         url.push_str(&query);
@@ -306,11 +320,11 @@ pub(crate) fn build_item(
         body,
         max_response_bytes: shape.max_response_bytes,
     };
-    Item::Call(Rc::new(Call {
+    Ok(Call {
         request,
         params: debug_params,
         batch: None,
-    }))
+    })
 }
 
 /// `key=value` pairs: strings escaped (empty ones omitted), numbers and booleans as text,

@@ -332,6 +332,14 @@ impl<T> Tree<T> {
         }
     }
 
+    /// Visit the leaves in order, mutably.
+    pub fn for_each_mut(&mut self, f: &mut impl FnMut(&mut T)) {
+        match self {
+            Tree::Leaf(t) => f(t),
+            Tree::Group(items) => items.iter_mut().for_each(|i| i.for_each_mut(f)),
+        }
+    }
+
     /// The same shape with every leaf mapped.
     pub fn map<U>(&self, f: &mut impl FnMut(&T) -> U) -> Tree<U> {
         match self {
