@@ -765,32 +765,37 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Queued already: the timer takes a sleep out of the queue when it is due, so a sleep
+        // still queued is not due, and the clock need not be read (a statement's sleep is
+        // polled by each of its calls that waits).
+        if let Some(key) = self.key {
+            let queued = TIMERS.with(|timers| match timers.borrow_mut().waiting.get_mut(&key) {
+                Some(waker) => {
+                    waker.clone_from(cx.waker());
+                    true
+                }
+                None => false,
+            });
+            if queued {
+                return Poll::Pending;
+            }
+            self.key = None;
+            return Poll::Ready(());
+        }
         let now = self.made_at.take().unwrap_or_else(now_ms);
         let deadline = self.deadline;
-        let key = self.key.take();
-        let key = TIMERS.with(|timers| {
+        if now >= deadline {
+            return Poll::Ready(());
+        }
+        TIMERS.with(|timers| {
             let mut timers = timers.borrow_mut();
-            if now >= deadline {
-                if let Some(key) = key {
-                    timers.waiting.remove(&key);
-                    timers.arm(now);
-                }
-                return None;
-            }
-            let key = key.unwrap_or_else(|| {
-                timers.next += 1;
-                (deadline, timers.next)
-            });
+            timers.next += 1;
+            let key = (deadline, timers.next);
             timers.waiting.insert(key, cx.waker().clone());
             timers.arm(now);
-            Some(key)
+            self.key = Some(key);
         });
-        self.key = key;
-        if key.is_some() {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
+        Poll::Pending
     }
 }
 
