@@ -1,8 +1,8 @@
 //! plan + execute + response text over an in-memory transport (canned JSON, no sockets, no waiting) for the
 //! scenarios of the benchmark design: (a) four independent resources, (b) a chain of three,
 //! (c) search -> product per id -> price per product, 50 ids of which 35 are distinct.
-//! (c) again with batch endpoints for products and prices (5 calls), and the growth of a
-//! batched fan-out from 10 to 5,000 items.
+//! (c) again with batch endpoints for products and prices (5 calls), both (c)s with the trace
+//! off, and the growth of a batched fan-out from 10 to 5,000 items.
 //! Run: `cargo bench --bench exec`.
 
 mod scenarios;
@@ -13,7 +13,9 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group};
 use restql::testing::VirtualClock;
 use restql::{Inputs, Mappings, Options, Response};
-use scenarios::{A, B, C, InMemory, batched_upstream, plan_and_execute, upstream};
+use scenarios::{
+    A, B, C, InMemory, batched_upstream, plan_and_execute, plan_and_execute_with, upstream,
+};
 use serde_json::json;
 
 fn bench(c: &mut Criterion) {
@@ -59,19 +61,33 @@ fn best_batch_of_c() {
     let (mappings, transport, inputs) = upstream();
     let (batched_mappings, batched_transport) = batched_upstream();
     let query = restql::check(C).expect("bench query is valid");
-    for (name, mappings, transport) in [
-        ("plan+execute+write/(c)", &mappings, &transport),
+    let traced = Options::default();
+    let untraced = Options {
+        trace: false,
+        ..Options::default()
+    };
+    for (name, mappings, transport, options) in [
+        ("plan+execute+write/(c)", &mappings, &transport, &traced),
         (
             "plan+execute+write batched/(c)",
             &batched_mappings,
             &batched_transport,
+            &traced,
+        ),
+        (
+            "plan+execute+write trace off/(c) batched",
+            &batched_mappings,
+            &batched_transport,
+            &untraced,
         ),
     ] {
         let mut best = std::time::Duration::MAX;
         for _ in 0..40 {
             let started = std::time::Instant::now();
             for _ in 0..100 {
-                black_box(plan_and_execute(&query, C, mappings, &inputs, transport));
+                black_box(plan_and_execute_with(
+                    &query, C, mappings, &inputs, transport, options,
+                ));
             }
             best = best.min(started.elapsed() / 100);
         }
@@ -92,6 +108,32 @@ fn bench_batched(c: &mut Criterion) {
     group.bench_function("(c)", |b| {
         b.iter(|| plan_and_execute(black_box(&query), C, &mappings, &inputs, &transport))
     });
+    group.finish();
+
+    // Without the trace, as the wasm package runs unless asked for it.
+    let untraced = Options {
+        trace: false,
+        ..Options::default()
+    };
+    let (plain_mappings, plain_transport, _) = upstream();
+    let mut group = c.benchmark_group("plan+execute+write trace off");
+    for (name, mappings, transport) in [
+        ("(c)", &plain_mappings, &plain_transport),
+        ("(c) batched", &mappings, &transport),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                plan_and_execute_with(
+                    black_box(&query),
+                    C,
+                    mappings,
+                    &inputs,
+                    transport,
+                    &untraced,
+                )
+            })
+        });
+    }
     group.finish();
 }
 

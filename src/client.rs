@@ -115,6 +115,7 @@ impl Client {
                 if let Item::Call(call) = item
                     && let Some(state) = self.dispatch.status_of(call)
                 {
+                    let call = sp.explained(call, &self.options);
                     live.push(json!({
                         "statement": sp.id,
                         "item": i,

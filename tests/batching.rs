@@ -63,19 +63,37 @@ fn run_with(
     inputs: &Inputs,
     handler: impl Fn(&Request) -> Reply + 'static,
 ) -> (Outcome, Vec<RecordedCall>) {
-    let clock = VirtualClock::new();
-    let transport = FakeTransport::new(&clock, handler);
-    let outcome = clock
-        .run(restql::run(
-            query,
-            mappings,
-            inputs,
-            &Options::default(),
-            &transport,
-            &clock,
-        ))
-        .unwrap_or_else(|| panic!("the run never ended"));
-    (outcome, transport.calls())
+    let handler = std::rc::Rc::new(handler);
+    let run_once = |options: &Options| {
+        let clock = VirtualClock::new();
+        let handler = std::rc::Rc::clone(&handler);
+        let transport = FakeTransport::new(&clock, move |r: &Request| handler(r));
+        let outcome = clock
+            .run(restql::run(
+                query, mappings, inputs, options, &transport, &clock,
+            ))
+            .unwrap_or_else(|| panic!("the run never ended"));
+        (outcome, transport.calls())
+    };
+    let (outcome, calls) = run_once(&Options::default());
+    // Without the trace (batched items planned without their own URL, fewer clock reads)
+    // the run makes the same calls at the same times and answers the same, with no trace.
+    let untraced = run_once(&Options {
+        trace: false,
+        ..Options::default()
+    });
+    assert_eq!(
+        untraced,
+        (
+            Outcome {
+                trace: Vec::new(),
+                ..outcome.clone()
+            },
+            calls.clone()
+        ),
+        "the same run without the trace: {query}"
+    );
+    (outcome, calls)
 }
 
 fn run(batch: Json, query: &str) -> (Outcome, Vec<String>) {
@@ -660,6 +678,28 @@ batch
             ]
         }])
     );
+}
+
+#[test]
+fn explain_shows_the_same_plan_whether_or_not_items_urls_were_written() {
+    let m = mappings(default_batch());
+    let text = "from product with id = [1, 2, 1, \"1\", 3], lang = \"pt\"\n\
+                from product as again with id = [3, 4] -> no-batch\n\
+                from single with id = 9";
+    let explain = |options: &Options| {
+        restql::explain(text, &m, &Inputs::default(), options).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let written = explain(&Options::default());
+    assert_eq!(
+        written["statements"][0]["calls"][3],
+        json!({"key": written["statements"][0]["calls"][0]["key"], "method": "GET",
+               "url": "http://u/product/1?lang=pt", "body": null, "batchKey": "1"})
+    );
+    let untraced = Options {
+        trace: false,
+        ..Options::default()
+    };
+    assert_eq!(explain(&untraced), written);
 }
 
 #[test]

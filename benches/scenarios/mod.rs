@@ -137,8 +137,27 @@ pub(crate) fn plan_and_execute(
     inputs: &Inputs,
     transport: &InMemory,
 ) -> (u16, usize) {
+    plan_and_execute_with(
+        query,
+        text,
+        mappings,
+        inputs,
+        transport,
+        &Options::default(),
+    )
+}
+
+/// [`plan_and_execute`] with other options (the trace off).
+pub(crate) fn plan_and_execute_with(
+    query: &restql::Query,
+    text: &str,
+    mappings: &Mappings,
+    inputs: &Inputs,
+    transport: &InMemory,
+    options: &Options,
+) -> (u16, usize) {
     let clock = VirtualClock::new();
-    let plan = restql::plan(query, text, mappings, inputs, &Options::default()).expect("plans");
+    let plan = restql::plan(query, text, mappings, inputs, options).expect("plans");
     let outcome = clock
         .run(restql::execute(&plan, transport, &clock))
         .expect("ends");

@@ -439,10 +439,10 @@ impl<'a> Dispatcher<'a> {
             return Fetch::Direct;
         }
         let key = request_cache_key(&call.request);
-        let now = self.clock.now_ms();
         let mut st = self.state.borrow_mut();
+        // The clock is read for the cache only.
         if let Some(cache) = st.cache.as_mut()
-            && let Some(CacheValue::Response(r)) = cache.get(&key, now)
+            && let Some(CacheValue::Response(r)) = cache.get(&key, self.clock.now_ms())
         {
             st.counters.cache_hits += 1;
             return Fetch::Ready(Fetched {
@@ -515,10 +515,10 @@ impl<'a> Dispatcher<'a> {
     }
 
     fn fetch_item(&self, call: &Rc<Call>, item: &BatchItem) -> Fetch<'a> {
-        let now = self.clock.now_ms();
         let mut st = self.state.borrow_mut();
         if let Some(cache) = st.cache.as_mut()
-            && let Some(CacheValue::Item(reply)) = cache.get(&item_cache_key(item), now)
+            && let Some(CacheValue::Item(reply)) =
+                cache.get(&item_cache_key(item), self.clock.now_ms())
         {
             st.counters.cache_hits += 1;
             return Fetch::Ready(Fetched {

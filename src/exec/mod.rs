@@ -168,13 +168,11 @@ pub(crate) async fn execute_with(plan: &Plan<'_>, dispatch: &Dispatcher<'_>) -> 
     let run = std::pin::pin!(run_statements(plan, dispatch, started));
     let deadline = clock.sleep(plan.deadline_ms);
     let outcome = match select(run, deadline).await {
-        Either::Left((Ok((results, answers, mut stats, trace)), _)) => {
-            stats.duration_ms = clock.now_ms().saturating_sub(started);
-            Outcome {
-                trace,
-                ..shape::shape(plan, results, Rc::new(answers), stats)
-            }
-        }
+        // The duration is set below, for every outcome.
+        Either::Left((Ok((results, answers, stats, trace)), _)) => Outcome {
+            trace,
+            ..shape::shape(plan, results, Rc::new(answers), stats)
+        },
         Either::Left((Err(error), _)) => error_outcome(error),
         Either::Right(_) => {
             let span = plan
@@ -223,14 +221,22 @@ pub fn error_outcome(error: Error) -> Outcome {
     }
 }
 
-/// A call's request key and timeout, compared through the shared call (no copy of the key).
+/// A call's identity and timeout, compared through the shared call (no copy of the key): its
+/// request key, or for a batched item its group and canonical key (its own URL is not
+/// always written).
 #[derive(Debug)]
 struct DedupeKey(Rc<Call>, u64);
 
 impl PartialEq for DedupeKey {
     fn eq(&self, other: &Self) -> bool {
         // Equal items of a statement share their call.
-        self.1 == other.1 && (Rc::ptr_eq(&self.0, &other.0) || self.0.key() == other.0.key())
+        self.1 == other.1
+            && (Rc::ptr_eq(&self.0, &other.0)
+                || match (&self.0.batch, &other.0.batch) {
+                    (Some(a), Some(b)) => a.canonical == b.canonical && a.group.id == b.group.id,
+                    (None, None) => self.0.key() == other.0.key(),
+                    _ => false,
+                })
     }
 }
 
@@ -238,7 +244,13 @@ impl Eq for DedupeKey {}
 
 impl std::hash::Hash for DedupeKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.key().hash(state);
+        match &self.0.batch {
+            Some(item) => {
+                item.group.id.hash(state);
+                item.canonical.hash(state);
+            }
+            None => self.0.key().hash(state),
+        }
         self.1.hash(state);
     }
 }
@@ -297,6 +309,10 @@ async fn run_statements(
     run_start: u64,
 ) -> Result<RunResult, Error> {
     let clock = &*dispatch.clock;
+    // The trace and debug output's response times are what the clock is read for, besides
+    // timeouts.
+    let tracing = plan.options.trace;
+    let timed = tracing || plan.options.debug;
     let mut trace = Vec::new();
     let n = plan.statements.len();
     // Statement names for the trace, made once per statement that calls.
@@ -326,7 +342,9 @@ async fn run_statements(
         FxHashMap::with_capacity_and_hasher(expected_calls, Default::default());
     calls.reserve(expected_calls);
     all.reserve(expected_calls);
-    trace.reserve(expected_calls);
+    if tracing {
+        trace.reserve(expected_calls);
+    }
 
     loop {
         let mut progressed = true;
@@ -383,6 +401,7 @@ async fn run_statements(
                                     Rc::clone(call),
                                     (sp.timeout_ms, &timers[i]),
                                     sp.parse_body,
+                                    timed,
                                     dispatch,
                                 ));
                                 calls.len() - 1
@@ -455,7 +474,11 @@ async fn run_statements(
         entry.answer = Some(index);
         let mut waiter = entry.first.take();
         let mut next = entry.more.take().map(|(head, _)| head);
-        let end = clock.now_ms().saturating_sub(run_start);
+        let end = if tracing {
+            clock.now_ms().saturating_sub(run_start)
+        } else {
+            0
+        };
         let mut nth = 0;
         while let Some((statement, slot)) = waiter {
             waiter = next.map(|w| {
@@ -463,7 +486,7 @@ async fn run_statements(
                 (waiters[w].statement, waiters[w].slot)
             });
             nth += 1;
-            if let Some(call) = &answer.call {
+            if tracing && let Some(call) = &answer.call {
                 let name =
                     names[statement].get_or_insert_with(|| plan.statements[statement].id.into());
                 trace.push(CallTrace {
@@ -571,10 +594,12 @@ fn send<'s>(
     call: Rc<Call>,
     (timeout_ms, timer): (u64, &'s StatementTimer),
     parse: bool,
+    timed: bool,
     dispatch: &'s Dispatcher<'_>,
 ) -> impl std::future::Future<Output = Sent> + 's {
     let clock = &*dispatch.clock;
-    let start = clock.now_ms();
+    // Read for the trace and debug output only (in wasm, each read crosses into JS).
+    let start = if timed { clock.now_ms() } else { 0 };
     // Registered now, not at the first poll: a batch window must see every key the run
     // starts before it is polled.
     let fetch = dispatch.fetch(&call);
@@ -615,7 +640,11 @@ fn send<'s>(
             };
             (outcome, hint)
         };
-        let time = clock.now_ms().saturating_sub(start);
+        let time = if timed {
+            clock.now_ms().saturating_sub(start)
+        } else {
+            0
+        };
         let (answer, served, via, failure) = match outcome {
             None => (
                 Answer::synthetic(408, "request timed out".into(), Some(call), time),

@@ -45,6 +45,9 @@ pub struct BatchGroup {
     pub headers: Rc<[(String, String)]>,
     /// The statement's headers the group was built from (a cheap identity check).
     headers_in: Rc<[(String, String)]>,
+    /// When the plan writes no item URLs: the params of the item that made the group, with
+    /// another key those of its items (explain writes an item's URL from them). Else empty.
+    pub(crate) params: Vec<ParamVal>,
     pub max_response_bytes: usize,
 }
 
@@ -95,6 +98,32 @@ pub(crate) fn gives_same_item(
         .is_some_and(|(_, g)| Rc::ptr_eq(g, &earlier.group))
 }
 
+/// A digest of the key `params` give a batch item, as given (`1` and `"1"` differ): where to
+/// look for an earlier item of the statement that [`gives_same_item`]. Reads the key in
+/// place; `None` when there is no key to batch on.
+pub(crate) fn key_digest(spec: &BatchSpec, params: &[ParamVal]) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let key = match &params.iter().rev().find(|p| *p.key == *spec.on)?.val {
+        Val::Scalar(j) if !j.is_null() => j,
+        _ => return None,
+    };
+    let mut h = rustc_hash::FxHasher::default();
+    match key {
+        Json::String(s) => (0u8, s.as_str()).hash(&mut h),
+        Json::Number(n) => {
+            let mut digits = IntegerText::default();
+            if digits.write(n) {
+                (1u8, digits.as_str()).hash(&mut h);
+            } else {
+                (2u8, n.as_f64().map(f64::to_bits)).hash(&mut h);
+            }
+        }
+        Json::Bool(b) => (3u8, *b).hash(&mut h),
+        _ => 4u8.hash(&mut h),
+    }
+    Some(h.finish())
+}
+
 /// The batch item of one multiplexed item, or `None` when it cannot be batched (its key is a
 /// list or absent, or a path placeholder of the batch URL has no value).
 pub(crate) fn batch_item(
@@ -104,6 +133,7 @@ pub(crate) fn batch_item(
     headers: &Rc<[(String, String)]>,
     max_response_bytes: usize,
     groups: &mut Vec<(Vec<ParamVal>, Rc<BatchGroup>)>,
+    keep_params: bool,
 ) -> Option<BatchItem> {
     let last = |name: &str| params.iter().rev().find(|p| &*p.key == name);
     let key = match &last(&spec.on)?.val {
@@ -230,6 +260,11 @@ pub(crate) fn batch_item(
                 body,
                 headers: hs.into(),
                 headers_in: Rc::clone(headers),
+                params: if keep_params {
+                    params.to_vec()
+                } else {
+                    Vec::new()
+                },
                 max_response_bytes,
             });
             groups.push((signature, Rc::clone(&g)));

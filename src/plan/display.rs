@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use serde_json::{Value as Json, json};
 
-use super::{BatchGroup, DependencyKind, Item, Plan, StatementPlan, Tree};
+use super::{BatchGroup, Call, DependencyKind, Item, Plan, StatementPlan, Tree};
 
 /// The calls known at plan time that go to one batch group: unique keys in first-seen order,
 /// and who asks for each.
@@ -189,6 +189,7 @@ impl Plan<'_> {
                 for item in leaves {
                     let _ = match item {
                         Item::Call(c) => {
+                            let c = sp.explained(c, &self.options);
                             let mut line = format!(
                                 "      #{} {} {}",
                                 c.key().fingerprint(),
@@ -222,6 +223,7 @@ impl Plan<'_> {
             let multiplexed = items.is_multiplexed();
             for (i, item) in leaves.into_iter().enumerate() {
                 if let Item::Call(c) = item {
+                    let c = sp.explained(c, &self.options);
                     let user = if multiplexed {
                         format!("{}[{i}]", sp.id)
                     } else {
@@ -257,19 +259,10 @@ impl Plan<'_> {
                     .collect();
                 let calls = sp.items.as_ref().map(|items| {
                     items.map(&mut |item| match item {
-                        Item::Call(c) if c.batch.is_some() => json!({
-                            "key": c.key().fingerprint(),
-                            "method": c.request.method,
-                            "url": c.request.url,
-                            "body": c.request.body,
-                            "batchKey": c.batch.as_ref().map(|b| &b.key),
-                        }),
-                        Item::Call(c) => json!({
-                            "key": c.key().fingerprint(),
-                            "method": c.request.method,
-                            "url": c.request.url,
-                            "body": c.request.body,
-                        }),
+                        Item::Call(c) => {
+                            let c = sp.explained(c, &self.options);
+                            call_json(&c)
+                        }
                         Item::Skip(message) => json!({"skipped": message}),
                     })
                 });
@@ -365,4 +358,23 @@ fn shape(tree: &Tree<Item>) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// One call of the JSON form: its key fingerprint, method, URL, body and batch key.
+fn call_json(c: &Call) -> Json {
+    match &c.batch {
+        Some(b) => json!({
+            "key": c.key().fingerprint(),
+            "method": c.request.method,
+            "url": c.request.url,
+            "body": c.request.body,
+            "batchKey": &b.key,
+        }),
+        None => json!({
+            "key": c.key().fingerprint(),
+            "method": c.request.method,
+            "url": c.request.url,
+            "body": c.request.body,
+        }),
+    }
 }

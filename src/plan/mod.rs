@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 
 use crate::error::{Error, ErrorCode, Errors, Phase};
 use crate::exec::shape::{OnlyTree, compile_only};
+use crate::http::Request;
 use crate::mapping::{Mappings, UrlTemplate};
 use crate::syntax::ast::{ChainItem, Query, Statement, UseKey, Value, ValueKind};
 pub(crate) use batch::canonical_key_owned;
@@ -49,6 +50,10 @@ pub struct Options {
     /// restQL parses body strings that are valid JSON (`"123"` -> `123`); kept for
     /// compatibility.
     pub json_strings_in_body: bool,
+    /// Record the per-call trace ([`crate::Outcome::trace`]). Off, the run reads the clock
+    /// only for timeouts and debug output, and a batched item's own URL (which only the trace,
+    /// debug output and `explain` show) is not written.
+    pub trace: bool,
 }
 
 impl Default for Options {
@@ -61,6 +66,7 @@ impl Default for Options {
             query_deadline_ms: 30_000,
             debug: false,
             json_strings_in_body: true,
+            trace: true,
         }
     }
 }
@@ -562,6 +568,9 @@ pub(crate) fn build_items(
     let mut first: Option<(u64, std::rc::Rc<Call>)> = None;
     let mut spare_url = String::new();
     let mut built: FxHashMap<u64, std::rc::Rc<Call>> = FxHashMap::default();
+    // A batched item's own URL is written only when something shows it (the trace, debug
+    // output): its group and key are what the executor and the dispatcher go by.
+    let item_urls = plan.options.trace || plan.options.debug;
     multiplex(params, budget, &mut |leaf| {
         let (params, body) = if has_body {
             let (body, params) = leaf
@@ -571,6 +580,52 @@ pub(crate) fn build_items(
         } else {
             (leaf, None)
         };
+        if !item_urls && let Some(spec) = &sp.batch {
+            if let Some(skip) = request::skip_message(&shape, params, body) {
+                return Item::Skip(skip);
+            }
+            // A repeated key is found before anything is built for it.
+            let digest = batch::key_digest(spec, params);
+            if let Some(digest) = digest {
+                let earlier = match &first {
+                    Some((d, c)) if *d == digest => Some(c),
+                    _ => built.get(&digest),
+                };
+                if let Some(earlier) = earlier.filter(|e| {
+                    e.request.url.is_empty()
+                        && e.batch.as_ref().is_some_and(|item| {
+                            batch::gives_same_item(item, spec, params, &shape.headers, &groups)
+                        })
+                }) {
+                    return Item::Call(std::rc::Rc::clone(earlier));
+                }
+            }
+            if let Some(item) = batch::batch_item(
+                &st.resource.name,
+                spec,
+                params,
+                &shape.headers,
+                shape.max_response_bytes,
+                &mut groups,
+                true,
+            ) {
+                let call = std::rc::Rc::new(Call {
+                    request: Request {
+                        method: shape.method.http_method(),
+                        url: String::new(),
+                        headers: std::rc::Rc::clone(&shape.headers),
+                        body: None,
+                        max_response_bytes: shape.max_response_bytes,
+                    },
+                    params: serde_json::Map::new(),
+                    batch: Some(item),
+                });
+                if let Some(digest) = digest {
+                    remember(&mut first, &mut built, digest, &call);
+                }
+                return Item::Call(call);
+            }
+        }
         let mut call = match build_call(&shape, params, body, std::mem::take(&mut spare_url)) {
             Ok(call) => call,
             Err(skip) => return Item::Skip(skip),
@@ -608,24 +663,76 @@ pub(crate) fn build_items(
                 &call.request.headers,
                 shape.max_response_bytes,
                 &mut groups,
+                false,
             );
         }
         let call = std::rc::Rc::new(call);
-        // The first call is kept aside: a statement of one call needs no map.
-        match &first {
-            None => first = Some((digest, std::rc::Rc::clone(&call))),
-            Some(_) => {
-                if built.capacity() == 0 {
-                    // A fan-out: skip the first growths of the map.
-                    built.reserve(32);
-                }
-                built
-                    .entry(digest)
-                    .or_insert_with(|| std::rc::Rc::clone(&call));
-            }
-        }
+        remember(&mut first, &mut built, digest, &call);
         Item::Call(call)
     })
+}
+
+/// Keep a statement's call by digest, so that an equal item shares it. The first call is kept
+/// aside: a statement of one call needs no map.
+fn remember(
+    first: &mut Option<(u64, std::rc::Rc<Call>)>,
+    built: &mut FxHashMap<u64, std::rc::Rc<Call>>,
+    digest: u64,
+    call: &std::rc::Rc<Call>,
+) {
+    match first {
+        None => *first = Some((digest, std::rc::Rc::clone(call))),
+        Some(_) => {
+            if built.capacity() == 0 {
+                // A fan-out: skip the first growths of the map.
+                built.reserve(32);
+            }
+            built
+                .entry(digest)
+                .or_insert_with(|| std::rc::Rc::clone(call));
+        }
+    }
+}
+
+impl StatementPlan<'_> {
+    /// `call` as `explain` shows it: a batched item planned without its own URL gets it
+    /// written now, from its group's params with its key.
+    pub(crate) fn explained<'c>(
+        &self,
+        call: &'c Call,
+        options: &Options,
+    ) -> std::borrow::Cow<'c, Call> {
+        let Some(item) = call
+            .batch
+            .as_ref()
+            .filter(|b| call.request.url.is_empty() && !b.group.params.is_empty())
+        else {
+            return std::borrow::Cow::Borrowed(call);
+        };
+        let mut params = item.group.params.clone();
+        if let Some(p) = params
+            .iter_mut()
+            .rev()
+            .find(|p| *p.key == *item.group.spec.on)
+        {
+            p.val = Val::Scalar(item.key.clone());
+        }
+        let shape = RequestShape {
+            method: self.statement.method,
+            template: self.template,
+            headers: std::rc::Rc::clone(&call.request.headers),
+            json_strings_in_body: options.json_strings_in_body,
+            max_response_bytes: call.request.max_response_bytes,
+            debug: false,
+        };
+        match build_call(&shape, &params, None, String::new()) {
+            Ok(built) => std::borrow::Cow::Owned(Call {
+                batch: call.batch.clone(),
+                ..built
+            }),
+            Err(_) => std::borrow::Cow::Borrowed(call),
+        }
+    }
 }
 
 #[cfg(test)]

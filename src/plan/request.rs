@@ -198,16 +198,13 @@ pub(crate) fn build_item(
     }
 }
 
-/// The call of one item, its URL written into `url` (a spare buffer, reused), or the skip
-/// message when a chained value failed or a path value is missing.
-pub(crate) fn build_call(
+/// Why an item makes no call: a failed chain anywhere skips it, and so does a missing chain
+/// value in the path (restQL writes the chain text or `<nil>` into the URL).
+pub(crate) fn skip_message(
     shape: &RequestShape<'_>,
     params: &[ParamVal],
     dynamic_body: Option<&ParamVal>,
-    mut url: String,
-) -> Result<Call, String> {
-    // A failed chain anywhere skips the call; a missing chain value in the path skips it too
-    // (restQL writes the chain text or `<nil>` into the URL).
+) -> Option<String> {
     let mut failed: Vec<&str> = params
         .iter()
         .filter(|p| p.val.contains_failed())
@@ -221,9 +218,23 @@ pub(crate) fn build_call(
             failed.push(&p.key);
         }
     }
-    if !failed.is_empty() {
-        failed.dedup();
-        return Err(missing_params_message(&failed));
+    if failed.is_empty() {
+        return None;
+    }
+    failed.dedup();
+    Some(missing_params_message(&failed))
+}
+
+/// The call of one item, its URL written into `url` (a spare buffer, reused), or the skip
+/// message when a chained value failed or a path value is missing.
+pub(crate) fn build_call(
+    shape: &RequestShape<'_>,
+    params: &[ParamVal],
+    dynamic_body: Option<&ParamVal>,
+    mut url: String,
+) -> Result<Call, String> {
+    if let Some(skip) = skip_message(shape, params, dynamic_body) {
+        return Err(skip);
     }
 
     // The last param with a key wins (restQL keeps duplicates in a map).
