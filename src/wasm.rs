@@ -106,6 +106,7 @@ pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue)
         };
         let mut options = config.client.options().clone();
         options.debug = debug;
+        options.trace = trace;
         let run = config.client.run_with(&query, &text, &inputs, &options);
         if !signal.is_undefined() && !signal.is_null() {
             let signal: &AbortSignal = signal.unchecked_ref();
