@@ -65,20 +65,22 @@ fn run_with(
 ) -> (Outcome, Vec<RecordedCall>) {
     let handler = std::rc::Rc::new(handler);
     let run_once = |options: &Options| {
-        let clock = VirtualClock::new();
+        let clock = ReadsCounted::default();
         let handler = std::rc::Rc::clone(&handler);
-        let transport = FakeTransport::new(&clock, move |r: &Request| handler(r));
+        let transport = FakeTransport::new(&clock.clock, move |r: &Request| handler(r));
         let outcome = clock
+            .clock
             .run(restql::run(
                 query, mappings, inputs, options, &transport, &clock,
             ))
             .unwrap_or_else(|| panic!("the run never ended"));
-        (outcome, transport.calls())
+        ((outcome, transport.calls()), clock.reads.get())
     };
-    let (outcome, calls) = run_once(&Options::default());
+    let ((outcome, calls), _) = run_once(&Options::default());
     // Without the trace (batched items planned without their own URL, fewer clock reads)
-    // the run makes the same calls at the same times and answers the same, with no trace.
-    let untraced = run_once(&Options {
+    // the run makes the same calls at the same times and answers the same, with no trace,
+    // and reads the clock only for its duration.
+    let (untraced, reads) = run_once(&Options {
         trace: false,
         ..Options::default()
     });
@@ -93,7 +95,28 @@ fn run_with(
         ),
         "the same run without the trace: {query}"
     );
+    assert_eq!(reads, 2, "clock reads without the trace: {query}");
     (outcome, calls)
+}
+
+/// A virtual clock that counts how often the time is read.
+#[derive(Default)]
+struct ReadsCounted {
+    clock: VirtualClock,
+    reads: std::cell::Cell<usize>,
+}
+
+impl restql::Clock for ReadsCounted {
+    fn now_ms(&self) -> u64 {
+        self.reads.set(self.reads.get() + 1);
+        self.clock.now_ms()
+    }
+    fn sleep(&self, ms: u64) -> futures::future::LocalBoxFuture<'static, ()> {
+        self.clock.sleep(ms)
+    }
+    fn defer(&self) -> futures::future::LocalBoxFuture<'static, ()> {
+        self.clock.defer()
+    }
 }
 
 fn run(batch: Json, query: &str) -> (Outcome, Vec<String>) {

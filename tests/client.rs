@@ -60,13 +60,22 @@ struct Setup {
 }
 
 fn setup(window: Json, cache: Option<CacheConfig>, cache_control: Option<&'static str>) -> Setup {
+    setup_with(window, cache, cache_control, Options::default())
+}
+
+fn setup_with(
+    window: Json,
+    cache: Option<CacheConfig>,
+    cache_control: Option<&'static str>,
+    options: Options,
+) -> Setup {
     let clock = VirtualClock::new();
     let transport = Rc::new(FakeTransport::new(&clock, upstream(cache_control)));
     let client = Client::new(
         transport.clone(),
         Rc::new(clock.clone()),
         mappings(window),
-        Options::default(),
+        options,
         ClientConfig { cache },
     );
     Setup {
@@ -323,6 +332,49 @@ fn the_cache_serves_fresh_answers_until_max_age_passes() {
     let expired = s.run("from single with id = 1");
     assert_eq!((expired.stats.calls, expired.stats.cache_hits), (1, 0));
     assert_eq!(s.lines().len(), 2);
+}
+
+#[test]
+fn without_the_trace_runs_share_windows_calls_on_the_wire_and_the_cache_alike() {
+    let steps = |s: &Setup| {
+        let (a, b) = s.both(
+            "from product with id = [1, 2, 1]",
+            "from product with id = [2, \"3\"]\nfrom single as again with id = [2, 5]",
+        );
+        let (c, d) = s.staggered(
+            "from product with id = [3, 4, 6]",
+            "from product with id = [4, 7]",
+            5,
+        );
+        let explained = s
+            .client
+            .explain("from product with id = [6, 8, 6]", &Inputs::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut outcomes = [a, b, c, d];
+        for o in &mut outcomes {
+            o.trace.clear();
+        }
+        (outcomes, explained, s.lines(), s.client.totals())
+    };
+    let traced = setup(json!(10), cache(false), Some("max-age=60"));
+    let untraced = setup_with(
+        json!(10),
+        cache(false),
+        Some("max-age=60"),
+        Options {
+            trace: false,
+            ..Options::default()
+        },
+    );
+    let (traced, untraced) = (steps(&traced), steps(&untraced));
+    assert_eq!(untraced, traced);
+    assert_eq!(
+        traced.1["live"],
+        json!([
+            {"statement": "product", "item": 0, "url": "http://u/product/6", "key": 6, "state": "cached"},
+            {"statement": "product", "item": 2, "url": "http://u/product/6", "key": 6, "state": "cached"}
+        ])
+    );
 }
 
 #[test]

@@ -741,11 +741,15 @@ mod tests {
     use serde_json::json;
 
     fn items_of(text: &str, mappings: &Json) -> Vec<std::rc::Rc<Call>> {
+        items_with(text, mappings, &Options::default())
+    }
+
+    fn items_with(text: &str, mappings: &Json, options: &Options) -> Vec<std::rc::Rc<Call>> {
         let mappings = Mappings::from_json_value(mappings).unwrap_or_else(|e| panic!("{e}"));
         let query = crate::check(text).unwrap_or_else(|e| panic!("{e:?}"));
         let inputs = Inputs::default();
-        let plan = plan(&query, text, &mappings, &inputs, &Options::default())
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        let plan =
+            plan(&query, text, &mappings, &inputs, options).unwrap_or_else(|e| panic!("{e:?}"));
         let mut calls = Vec::new();
         if let Some(items) = &plan.statements[0].items {
             items.for_each(&mut |item| {
@@ -786,5 +790,32 @@ mod tests {
                 Some(&json!("1"))
             ]
         );
+
+        // Without the trace: no URL of their own, shared the same way.
+        let untraced = Options {
+            trace: false,
+            ..Options::default()
+        };
+        let bare = items_with(
+            "from product with id = [1, 2, 1, \"1\"]",
+            &batched,
+            &untraced,
+        );
+        assert!(std::rc::Rc::ptr_eq(&bare[0], &bare[2]));
+        assert!(!std::rc::Rc::ptr_eq(&bare[0], &bare[3]));
+        assert!(!std::rc::Rc::ptr_eq(&bare[0], &bare[1]));
+        assert!(bare.iter().all(|c| c.request.url.is_empty()));
+        let bare_keys: Vec<Option<&Json>> = bare
+            .iter()
+            .map(|c| c.batch.as_ref().map(|b| &b.key))
+            .collect();
+        assert_eq!(bare_keys, keys);
+        // Debug output shows each item's URL: written with the trace off too.
+        let debug = Options {
+            debug: true,
+            ..untraced
+        };
+        let shown = items_with("from product with id = [1, 2]", &batched, &debug);
+        assert_eq!(shown[1].request.url, "http://u/product/2");
     }
 }
