@@ -50,9 +50,9 @@ pub struct Options {
     /// restQL parses body strings that are valid JSON (`"123"` -> `123`); kept for
     /// compatibility.
     pub json_strings_in_body: bool,
-    /// Record the per-call trace ([`crate::Outcome::trace`]). Off, the run reads the clock
-    /// only for timeouts and debug output, and a batched item's own URL (which only the trace,
-    /// debug output and `explain` show) is not written.
+    /// Record the per-call trace ([`crate::Outcome::trace`]; on by default). Off, the trace
+    /// is empty, calls are not timed (unless `debug` asks for response times), and a batched
+    /// item's own URL, which only the trace, debug output and `explain` show, is not written.
     pub trace: bool,
 }
 
