@@ -433,9 +433,9 @@ export function restqlNextTask(callback) {
     const channel = new MessageChannel();
     if (typeof channel.port1.unref === "function" && typeof channel.port1.ref === "function") {
       channel.port1.onmessage = () => {
-        const due = taskCallbacks.splice(0);
-        if (taskCallbacks.length === 0) channel.port1.unref();
-        for (const f of due) f();
+        // Callbacks may arm the next window, which references the port again.
+        channel.port1.unref();
+        for (const f of taskCallbacks.splice(0)) f();
       };
       channel.port1.unref();
       taskPort = channel;

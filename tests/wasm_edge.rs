@@ -52,6 +52,25 @@ fn global(name: &str) -> JsValue {
     Reflect::get(&js_sys::global(), &name.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// Runs `query` once on a client of its own and frees the client; what `clientRun` resolves to.
+async fn run_once(config: &str, fetch: Function, query: &str, inputs: &str) -> JsValue {
+    let client = client_new(config, fetch).expect("a client");
+    let run = client_run(client, query.into(), inputs, JsValue::UNDEFINED);
+    let out = JsFuture::from(run).await.expect("resolves");
+    client_free(client);
+    out
+}
+
+/// `run_once`, its answer read as JSON.
+async fn run_to_json(config: &str, fetch: Function, query: &str, inputs: &str) -> Value {
+    json(
+        &run_once(config, fetch, query, inputs)
+            .await
+            .as_string()
+            .expect("JSON text"),
+    )
+}
+
 #[wasm_bindgen_test]
 fn parse_returns_the_canonical_json() {
     let text = parse_to_json("from hero as h with id = $id").expect("parses");
@@ -90,20 +109,13 @@ fn explain_returns_the_plan_with_its_text() {
 
 #[wasm_bindgen_test]
 async fn a_run_calls_fetch_once_per_distinct_request() {
-    let client = client_new(
+    let out = run_to_json(
         r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#,
         answering_fetch("__restql_calls"),
-    )
-    .expect("a client");
-    let run = client_run(
-        client,
-        "from hero with id = [1, 2, 1]\nfrom hero as side with id = hero.sidekick".into(),
+        "from hero with id = [1, 2, 1]\nfrom hero as side with id = hero.sidekick",
         "{}",
-        JsValue::UNDEFINED,
-    );
-    let out = JsFuture::from(run).await.expect("resolves");
-    client_free(client);
-    let out = json(&out.as_string().expect("JSON text"));
+    )
+    .await;
     assert_eq!(out["status"], 200);
     assert_eq!(out["headers"]["cache-control"], "max-age=9");
     assert_eq!(
@@ -123,20 +135,13 @@ async fn a_run_calls_fetch_once_per_distinct_request() {
 
 #[wasm_bindgen_test]
 async fn a_run_asked_for_its_trace_lists_every_call() {
-    let client = client_new(
+    let out = run_to_json(
         r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#,
         answering_fetch("__restql_traced_calls"),
-    )
-    .expect("a client");
-    let run = client_run(
-        client,
-        "from hero with id = [1, 2, 1]".into(),
+        "from hero with id = [1, 2, 1]",
         r#"{"trace": true}"#,
-        JsValue::UNDEFINED,
-    );
-    let out = JsFuture::from(run).await.expect("resolves");
-    client_free(client);
-    let out = json(&out.as_string().expect("JSON text"));
+    )
+    .await;
     // By item, in multiplex order: the third item repeats the first.
     let mut entries: Vec<(u64, String, String)> = out["trace"]
         .as_array()
@@ -164,21 +169,36 @@ async fn a_run_asked_for_its_trace_lists_every_call() {
 }
 
 #[wasm_bindgen_test]
+async fn a_run_asked_for_the_body_as_text_answers_it_apart() {
+    let config = r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#;
+    let query = "from hero with id = [1, 2]";
+    let whole = run_to_json(config, answering_fetch("__restql_whole"), query, "{}").await;
+    let parts = run_once(
+        config,
+        answering_fetch("__restql_parts"),
+        query,
+        r#"{"bodyText": true}"#,
+    )
+    .await;
+    let parts = js_sys::Array::from(&parts);
+    assert_eq!(parts.length(), 2);
+    let rest = json(&parts.get(0).as_string().expect("the rest as text"));
+    let body = json(&parts.get(1).as_string().expect("the body as text"));
+    assert!(rest.get("body").is_none(), "the body is not written twice");
+    assert_eq!(rest["status"], whole["status"]);
+    assert_eq!(rest["stats"]["calls"], 2);
+    assert_eq!(body, whole["body"]);
+}
+
+#[wasm_bindgen_test]
 async fn a_statement_timeout_answers_408_and_aborts_the_fetch() {
-    let client = client_new(
+    let out = run_to_json(
         r#"{"mappings": {"slow": "http://s.test/slow/:id"}, "timeoutMs": 30}"#,
         hanging_fetch("__restql_timeout_aborted"),
-    )
-    .expect("a client");
-    let run = client_run(
-        client,
-        "from slow with id = 1".into(),
+        "from slow with id = 1",
         "{}",
-        JsValue::UNDEFINED,
-    );
-    let out = JsFuture::from(run).await.expect("resolves");
-    client_free(client);
-    let out = json(&out.as_string().expect("JSON text"));
+    )
+    .await;
     assert_eq!(out["status"], 408);
     assert_eq!(out["body"]["slow"]["details"]["status"], 408);
     assert_eq!(global("__restql_timeout_aborted"), JsValue::TRUE);
@@ -199,20 +219,14 @@ fn late_reading_fetch(flag: &str) -> Function {
 
 #[wasm_bindgen_test]
 async fn a_signal_read_after_the_call_timed_out_comes_aborted() {
-    let client = client_new(
+    let out = run_to_json(
         r#"{"mappings": {"slow": "http://s.test/slow/:id"}, "timeoutMs": 20}"#,
         late_reading_fetch("__restql_late_signal_aborted"),
-    )
-    .expect("a client");
-    let run = client_run(
-        client,
-        "from slow with id = 1".into(),
+        "from slow with id = 1",
         "{}",
-        JsValue::UNDEFINED,
-    );
-    let out = JsFuture::from(run).await.expect("resolves");
-    client_free(client);
-    assert_eq!(json(&out.as_string().expect("JSON text"))["status"], 408);
+    )
+    .await;
+    assert_eq!(out["status"], 408);
     let wait = Function::new_no_args("return new Promise((resolve) => setTimeout(resolve, 100))")
         .call0(&JsValue::UNDEFINED)
         .expect("a promise");

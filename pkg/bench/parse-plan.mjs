@@ -38,6 +38,11 @@ function measure(label, fn) {
     fn();
     samples[i] = performance.now() - t;
   }
+  report(label, samples);
+}
+
+/** Prints the p50 and p95 of `samples` (milliseconds) in microseconds. */
+function report(label, samples) {
   samples.sort();
   const us = (q) => (samples[Math.min(runs - 1, Math.floor(q * runs))] * 1000).toFixed(1);
   console.log(`| ${label} | ${us(0.5)} | ${us(0.95)} |`);
@@ -60,13 +65,10 @@ async function measureRunToFirstCall(label) {
     const text = TEN + " ".repeat((i + 2000) % 500);
     firstCall = 0;
     const t = performance.now();
-    const answer = client.run(text, { variables: VARIABLES });
-    await answer;
+    await client.run(text, { variables: VARIABLES });
     if (i >= 0) samples[i] = firstCall - t;
   }
-  samples.sort();
-  const us = (q) => (samples[Math.min(runs - 1, Math.floor(q * runs))] * 1000).toFixed(1);
-  console.log(`| ${label} | ${us(0.5)} | ${us(0.95)} |`);
+  report(label, samples);
 }
 
 console.log(`node ${process.version}, the ${opt.build} build, ${runs} runs each\n`);
