@@ -189,9 +189,33 @@ export function drawWaterfall(container, trace, plan) {
   }
   const waveOf = new Map();
   (plan?.waves ?? []).forEach((ids, wave) => ids.forEach((id) => waveOf.set(id, wave)));
+  // Ties (times are whole milliseconds) go to the rows that made a call, before the items
+  // served without one, then by statement and item: the trace comes in the order calls ended,
+  // which varies from run to run.
+  const servedWithoutCall = (row) => (row.items ? 0 : ["deduped", "joined", "cached"].includes(row.entry.served) ? 1 : 0);
+  const order = [...waveOf.keys()];
+  const rankOf = (statement) => order.indexOf(statement);
+  const statementRank = (row) => rankOf((row.entry.statements ?? [row.entry.statement])[0]);
+  const byStatementAndItem = (a, b) => rankOf(a.entry.statement) - rankOf(b.entry.statement) || a.entry.item - b.entry.item;
   const rows = rowsOf(trace)
+    .map((row) => {
+      if (!row.items) return row;
+      // A batch call's items and statements in query order, not in the order they ended.
+      row.items.sort(byStatementAndItem);
+      row.entry.statements.sort((a, b) => rankOf(a) - rankOf(b));
+      row.entry.statement = row.entry.statements.join(",");
+      return row;
+    })
     .map((row) => ({ ...row, wave: Math.min(...(row.entry.statements ?? [row.entry.statement]).map((s) => waveOf.get(s) ?? Infinity)) }))
-    .sort((a, b) => a.wave - b.wave || a.entry.start - b.entry.start || a.entry.end - b.entry.end);
+    .sort(
+      (a, b) =>
+        a.wave - b.wave ||
+        a.entry.start - b.entry.start ||
+        a.entry.end - b.entry.end ||
+        servedWithoutCall(a) - servedWithoutCall(b) ||
+        statementRank(a) - statementRank(b) ||
+        (a.entry.item ?? -1) - (b.entry.item ?? -1),
+    );
   const span = Math.max(1, ...rows.map((r) => r.entry.end));
   // An item's index is shown for statements with more than one item (multiplexed).
   const itemCount = new Map();
