@@ -23,12 +23,10 @@ pub(crate) fn value_at(text: &str, path: &[String]) -> Val {
 /// The value at `path` starting at byte `i`, and the end of the value there.
 fn path_value(text: &str, b: &[u8], i: usize, path: &[String]) -> (Val, usize) {
     let Some((key, rest)) = path.split_first() else {
-        let end = value_end(b, i);
-        let val = match text.get(i..end).map(serde_json::from_str::<Json>) {
-            Some(Ok(Json::Null)) | Some(Err(_)) | None => Val::Missing,
-            Some(Ok(other)) => Val::from_owned_json(other),
+        return match leaf_value(text, b, i) {
+            (Val::Scalar(Json::Null), end) => (Val::Missing, end),
+            other => other,
         };
-        return (val, end);
     };
     match b.get(i) {
         Some(b'{') => {
@@ -84,6 +82,53 @@ pub(crate) fn member_text_at<'t>(text: &'t str, path: &[String]) -> Option<&'t s
         at = found?;
     }
     text.get(at..value_end(b, at))
+}
+
+/// The value starting at byte `i` as [`Val::from_owned_json`] makes it from the parsed value,
+/// and its end: lists element by element, scalars without a deserializer where they need no
+/// decoding.
+fn leaf_value(text: &str, b: &[u8], i: usize) -> (Val, usize) {
+    if b.get(i) == Some(&b'[') {
+        let mut items = Vec::new();
+        let end = each_element(b, i, |at| {
+            let (val, end) = leaf_value(text, b, at);
+            items.push(val);
+            end
+        });
+        return (Val::List(items), end);
+    }
+    let end = value_end(b, i);
+    let token = text.get(i..end).unwrap_or("");
+    let val = match plain_scalar(token) {
+        Some(scalar) => Val::Scalar(scalar),
+        None => match serde_json::from_str::<Json>(token) {
+            Ok(value) => Val::from_owned_json(value),
+            Err(_) => Val::Missing,
+        },
+    };
+    (val, end)
+}
+
+/// The value of a checked scalar token that needs no decoding: a string without escapes, a
+/// non-negative integer in 19 digits, `true`, `false`, `null`. Chained ids are mostly these,
+/// and building them here spares a deserializer per value. `None` for anything else.
+fn plain_scalar(token: &str) -> Option<Json> {
+    let b = token.as_bytes();
+    match b.first()? {
+        b'"' => {
+            let inner = token.get(1..token.len().checked_sub(1)?)?;
+            (!inner.contains('\\')).then(|| Json::String(inner.to_owned()))
+        }
+        b'0'..=b'9' if b.len() <= 19 && b.iter().all(u8::is_ascii_digit) => {
+            token.parse::<u64>().ok().map(|n| Json::Number(n.into()))
+        }
+        _ => match token {
+            "true" => Some(Json::Bool(true)),
+            "false" => Some(Json::Bool(false)),
+            "null" => Some(Json::Null),
+            _ => None,
+        },
+    }
 }
 
 fn ws(b: &[u8], mut i: usize) -> usize {
@@ -321,6 +366,8 @@ mod tests {
             r#"[ ]"#,
             r#"{"items": [], "ab": [1, "]", {"b": "{"}], "tags": {"": 0}, "id": true}"#,
             r#"{"": 1, "id": false, "a": {"b": null}, "items": [{"sku": 1e300}]}"#,
+            // Scalars read without a deserializer next to ones that need it.
+            r#"{"x": [0, 7, [null, [1, "a"], {"k": null}], [], 9999999999999999999, 18446744073709551616, -3, -0, 1.5, 2e3, "a", "b\n", "", true, false, null], "id": "\u00e9", "sku": 10}"#,
         ];
         let paths: [&[&str]; 12] = [
             &[],
