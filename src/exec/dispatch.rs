@@ -75,7 +75,17 @@ impl Served {
 pub(crate) struct ItemReply {
     pub(crate) status: u16,
     pub(crate) body: ItemBody,
-    pub(crate) headers: Vec<(String, String)>,
+    /// The chunk's response headers, shared by its items.
+    pub(crate) headers: Headers,
+}
+
+/// Response headers shared by the answers that carry them: a chunk's items all carry its
+/// headers, and copying them per item cost allocations per header.
+pub(crate) type Headers = Rc<[(String, String)]>;
+
+/// No headers (synthetic answers).
+pub(crate) fn no_headers() -> Headers {
+    Rc::from([])
 }
 
 #[derive(Debug, Clone)]
@@ -132,7 +142,7 @@ pub(crate) struct ChunkResult {
 #[derive(Debug)]
 struct ChunkItems {
     items: RefCell<FxHashMap<Rc<str>, SplitItem>>,
-    headers: Vec<(String, String)>,
+    headers: Headers,
 }
 
 /// One item of a batch answer, as JSON text.
@@ -798,7 +808,7 @@ async fn chunk_call(
                 let reply = ItemReply {
                     status: 200,
                     body: ItemBody::Raw(item.body.clone()),
-                    headers: items.headers.clone(),
+                    headers: Rc::clone(&items.headers),
                 };
                 let key = format!("{}\u{0}{canonical}", group.id);
                 let bytes = 64 + item.body.get().len();
@@ -817,7 +827,7 @@ fn failure(status: u16, message: String) -> ItemReply {
     ItemReply {
         status,
         body: ItemBody::Text(message),
-        headers: Vec::new(),
+        headers: no_headers(),
     }
 }
 
@@ -848,26 +858,29 @@ fn split(
         return Err(ItemReply {
             status: response.status,
             body,
-            headers: response.headers,
+            headers: response.headers.into(),
         });
     }
-    let Some(whole) = std::str::from_utf8(&response.body)
-        .ok()
-        .and_then(|text| serde_json::from_str::<&RawValue>(text).ok())
-    else {
-        return Err(failure(502, "the batch answer is not JSON".into()));
-    };
+    let not_json = || failure(502, "the batch answer is not JSON".into());
+    let text = std::str::from_utf8(&response.body).map_err(|_| not_json())?;
     let mut found: Vec<&RawValue> = Vec::new();
     let mut map_form: Option<&RawValue> = None;
     let mut reached = false;
-    locate(
-        whole,
-        &spec.items,
-        &mut found,
-        &mut map_form,
-        false,
-        &mut reached,
-    );
+    if spec.items.is_empty() && text.trim_start().starts_with('[') {
+        // The common answer, an array of items: checked and cut into items in one pass.
+        found = serde_json::from_str(text).map_err(|_| not_json())?;
+        reached = true;
+    } else {
+        let whole = serde_json::from_str::<&RawValue>(text).map_err(|_| not_json())?;
+        locate(
+            whole,
+            &spec.items,
+            &mut found,
+            &mut map_form,
+            false,
+            &mut reached,
+        );
+    }
     if !reached {
         return Err(failure(
             502,
@@ -930,7 +943,7 @@ fn split(
     }
     Ok(ChunkItems {
         items: RefCell::new(items),
-        headers: response.headers,
+        headers: response.headers.into(),
     })
 }
 
@@ -1015,7 +1028,7 @@ impl ChunkResult {
             }) => ItemReply {
                 status: 200,
                 body: ItemBody::Raw(body),
-                headers: items.headers.clone(),
+                headers: Rc::clone(&items.headers),
             },
             Some(SplitItem {
                 body,
@@ -1023,13 +1036,13 @@ impl ChunkResult {
             }) => ItemReply {
                 status,
                 body: ItemBody::Raw(body),
-                headers: Vec::new(),
+                headers: no_headers(),
             },
             None => match spec.missing {
                 Missing::Null => ItemReply {
                     status: 404,
                     body: ItemBody::Empty,
-                    headers: Vec::new(),
+                    headers: no_headers(),
                 },
                 Missing::Error => failure(
                     404,

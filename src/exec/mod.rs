@@ -35,7 +35,7 @@ pub use trace::CallTrace;
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) body: Body,
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) headers: dispatch::Headers,
     /// From the upstream `Cache-Control`.
     pub(crate) cache: CacheDirective,
     /// The call made; `None` for skips.
@@ -67,7 +67,7 @@ impl Answer {
         Answer {
             status,
             body: Body::Text(message),
-            headers: Vec::new(),
+            headers: dispatch::no_headers(),
             cache: CacheDirective::default(),
             call,
             response_time_ms: time,
@@ -111,7 +111,7 @@ impl Answer {
                 .map(CacheDirective::parse_header)
                 .unwrap_or_default(),
             body,
-            headers: response.headers,
+            headers: response.headers.into(),
             call: Some(call),
             response_time_ms: time,
         }

@@ -287,7 +287,7 @@ pub(crate) fn shape(
         if let Tree::Leaf(a) = tree
             && all[*a].success()
         {
-            for (name, value) in &all[*a].headers {
+            for (name, value) in all[*a].headers.iter() {
                 headers.push((format!("{}-{}", sp.id, name), value.clone()));
             }
         }
