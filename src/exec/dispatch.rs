@@ -850,10 +850,13 @@ fn split(
         return Err(failure(502, super::too_large(limit)));
     }
     if !(200..300).contains(&response.status) {
-        let body = match serde_json::from_slice::<Box<RawValue>>(&response.body) {
-            Ok(raw) => ItemBody::Raw(raw),
-            Err(_) if response.body.is_empty() => ItemBody::Empty,
-            Err(_) => ItemBody::Text(String::from_utf8_lossy(&response.body).into_owned()),
+        let body = match String::from_utf8(response.body) {
+            Ok(text) if text.is_empty() => ItemBody::Empty,
+            Ok(text) => match serde_json::from_str::<Box<RawValue>>(&text) {
+                Ok(raw) => ItemBody::Raw(raw),
+                Err(_) => ItemBody::Text(text),
+            },
+            Err(e) => ItemBody::Text(String::from_utf8_lossy(e.as_bytes()).into_owned()),
         };
         return Err(ItemReply {
             status: response.status,

@@ -88,21 +88,22 @@ impl Answer {
         if response.body.len() > limit {
             return Answer::synthetic(502, too_large(limit), Some(call), time);
         }
+        // Read as text: one JSON reader (`from_str`) serves every body, which keeps a second
+        // copy of serde_json's reader out of the wasm module.
         let body = if response.body.is_empty() {
             Body::Empty
-        } else if parse {
-            match serde_json::from_slice::<Json>(&response.body) {
-                Ok(j) => Body::Json(j),
-                Err(_) => Body::Text(String::from_utf8_lossy(&response.body).into_owned()),
-            }
         } else {
-            // Checked once, not built: written out and chained from as text.
-            match serde_json::from_slice::<Box<RawValue>>(&response.body) {
-                Ok(raw) => Body::Raw(raw),
-                Err(_) => match String::from_utf8(response.body) {
-                    Ok(text) => Body::Text(text),
-                    Err(e) => Body::Text(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            match String::from_utf8(response.body) {
+                Ok(text) if parse => match serde_json::from_str::<Json>(&text) {
+                    Ok(j) => Body::Json(j),
+                    Err(_) => Body::Text(text),
                 },
+                // Checked once, not built: written out and chained from as text.
+                Ok(text) => match serde_json::from_str::<Box<RawValue>>(&text) {
+                    Ok(raw) => Body::Raw(raw),
+                    Err(_) => Body::Text(text),
+                },
+                Err(e) => Body::Text(String::from_utf8_lossy(e.as_bytes()).into_owned()),
             }
         };
         Answer {
