@@ -79,13 +79,28 @@ pub(crate) struct ItemReply {
     pub(crate) headers: Headers,
 }
 
-/// Response headers shared by the answers that carry them: a chunk's items all carry its
-/// headers, and copying them per item cost allocations per header.
-pub(crate) type Headers = Rc<[(String, String)]>;
+/// An answer's response headers: its own (a single call's), or a chunk's, which all of the
+/// chunk's items share (a copy per item cost allocations per header).
+#[derive(Debug, Clone)]
+pub(crate) enum Headers {
+    Own(Vec<(String, String)>),
+    Shared(Rc<Vec<(String, String)>>),
+}
+
+impl std::ops::Deref for Headers {
+    type Target = [(String, String)];
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Headers::Own(h) => h,
+            Headers::Shared(h) => h,
+        }
+    }
+}
 
 /// No headers (synthetic answers).
 pub(crate) fn no_headers() -> Headers {
-    Rc::from([])
+    Headers::Own(Vec::new())
 }
 
 #[derive(Debug, Clone)]
@@ -142,7 +157,7 @@ pub(crate) struct ChunkResult {
 #[derive(Debug)]
 struct ChunkItems {
     items: RefCell<FxHashMap<Rc<str>, SplitItem>>,
-    headers: Headers,
+    headers: Rc<Vec<(String, String)>>,
 }
 
 /// One item of a batch answer, as JSON text.
@@ -808,7 +823,7 @@ async fn chunk_call(
                 let reply = ItemReply {
                     status: 200,
                     body: ItemBody::Raw(item.body.clone()),
-                    headers: Rc::clone(&items.headers),
+                    headers: Headers::Shared(Rc::clone(&items.headers)),
                 };
                 let key = format!("{}\u{0}{canonical}", group.id);
                 let bytes = 64 + item.body.get().len();
@@ -861,7 +876,7 @@ fn split(
         return Err(ItemReply {
             status: response.status,
             body,
-            headers: response.headers.into(),
+            headers: Headers::Own(response.headers),
         });
     }
     let not_json = || failure(502, "the batch answer is not JSON".into());
@@ -946,7 +961,7 @@ fn split(
     }
     Ok(ChunkItems {
         items: RefCell::new(items),
-        headers: response.headers.into(),
+        headers: Rc::new(response.headers),
     })
 }
 
@@ -1031,7 +1046,7 @@ impl ChunkResult {
             }) => ItemReply {
                 status: 200,
                 body: ItemBody::Raw(body),
-                headers: Rc::clone(&items.headers),
+                headers: Headers::Shared(Rc::clone(&items.headers)),
             },
             Some(SplitItem {
                 body,

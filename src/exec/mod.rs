@@ -112,7 +112,7 @@ impl Answer {
                 .map(CacheDirective::parse_header)
                 .unwrap_or_default(),
             body,
-            headers: response.headers.into(),
+            headers: dispatch::Headers::Own(response.headers),
             call: Some(call),
             response_time_ms: time,
         }
