@@ -57,25 +57,27 @@ from shipping with zip = customer.zip, items = cart.items.productId -> no-multip
 from product with id = search.ids
 from price with id = product.priceId`,
   };
-  const body = async (scn) => {
-    const r = await client.run(queries[scn]);
-    if (r.status !== 200) throw new Error(`restql (${scn}) answered ${r.status}`);
-    return r.body;
-  };
-  return {
-    async a() {
-      const b = await body("a");
-      return { customer: b.customer.result, cart: b.cart.result, product: b.product.result, price: b.price.result };
-    },
-    async b() {
-      const b = await body("b");
-      return { customer: b.customer.result, cart: b.cart.result, shipping: b.shipping.result };
-    },
-    async c() {
-      const b = await body("c");
+  // What the harness wants of each scenario, read from restql's body.
+  const pick = {
+    a: (b) => ({ customer: b.customer.result, cart: b.cart.result, product: b.product.result, price: b.price.result }),
+    b: (b) => ({ customer: b.customer.result, cart: b.cart.result, shipping: b.shipping.result }),
+    c: (b) => {
       const prices = b.price.result;
       return { ids: b.search.result.ids, items: b.product.result.map((x, i) => ({ ...x, price: prices[i] })) };
     },
+  };
+  const run = async (scn) => {
+    const r = await client.run(queries[scn]);
+    if (r.status !== 200) throw new Error(`restql (${scn}) answered ${r.status}`);
+    return r;
+  };
+  return {
+    a: async () => pick.a((await run("a")).body),
+    b: async () => pick.b((await run("b")).body),
+    c: async () => pick.c((await run("c")).body),
+    /** The run's whole answer, and the harness's reading of a body: for the floor figures. */
+    run,
+    pick,
     close: () => client.close(),
   };
 }
