@@ -3,7 +3,7 @@
 # (b), (c) and (c) with batch endpoints, counted by callgrind: the same figure for the same
 # build whatever else the machine is doing. Each scenario runs 100 and 300 times; the
 # difference over 200 leaves out what the program does once.
-#   bash benches/instructions.sh
+#   bash benches/instructions.sh [SCENARIO ...]   (default: a b c c-batched)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || {
@@ -17,7 +17,9 @@ count() {
     sed -n 's/.*refs: *\([0-9,]*\).*/\1/p' | tr -d ,
 }
 printf '%-10s %14s\n' scenario "instructions"
-for scenario in a b c c-batched; do
+scenarios=("$@")
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(a b c c-batched)
+for scenario in "${scenarios[@]}"; do
   few="$(count "$scenario" 100)"
   many="$(count "$scenario" 300)"
   printf '%-10s %14s\n' "($scenario)" "$(((many - few) / 200))"
