@@ -421,6 +421,15 @@ fn a_failed_chunk_fails_only_its_items() {
         Reply::json(200, json!("no items"))
     });
     assert_eq!(statuses(&o, "product"), json!([502]));
+    // An array cut short is not JSON either; blanks before a whole one are.
+    let (o, _) = run_with(&m, "from product with id = [1]", &Inputs::default(), |_| {
+        Reply::text(200, "[{\"id\": 1}, ")
+    });
+    assert_eq!(statuses(&o, "product"), json!([502]));
+    let (o, _) = run_with(&m, "from product with id = [1]", &Inputs::default(), |_| {
+        Reply::text(200, " \n [{\"id\": 1}]")
+    });
+    assert_eq!(statuses(&o, "product"), json!([200]));
     // An empty array is an answer: every key is missing.
     let (o, _) = run_with(&m, "from product with id = [1]", &Inputs::default(), |_| {
         Reply::json(200, json!([]))
