@@ -35,8 +35,12 @@ fn main() {
         ),
     ];
     let (wanted, runs) = match args.as_slice() {
-        [name, runs] => (Some(name.as_str()), runs.parse().unwrap_or(1)),
-        _ => (None, 1),
+        [] => (None, 1),
+        [name, runs] if all.iter().any(|s| s.0 == name) => match runs.parse::<usize>() {
+            Ok(runs) => (Some(name.as_str()), runs),
+            Err(_) => usage(),
+        },
+        _ => usage(),
     };
     for (name, text, mappings, transport, calls) in all {
         if wanted.is_some_and(|w| w != name) {
@@ -55,4 +59,9 @@ fn main() {
             "instructions: ran each scenario once; `bash benches/instructions.sh` counts them"
         );
     }
+}
+
+fn usage() -> ! {
+    eprintln!("usage: instructions [a|b|c|c-batched RUNS]");
+    std::process::exit(2)
 }

@@ -12,6 +12,10 @@ command -v valgrind >/dev/null || {
 }
 bin="$(cargo bench --bench instructions --no-run --message-format=json 2>/dev/null |
   sed -n 's/.*"executable":"\([^"]*instructions[^"]*\)".*/\1/p' | tail -1)"
+[ -x "$bin" ] || {
+  echo "the instructions bench did not build: cargo bench --bench instructions --no-run" >&2
+  exit 1
+}
 count() {
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" 2>&1 |
     sed -n 's/.*refs: *\([0-9,]*\).*/\1/p' | tr -d ,

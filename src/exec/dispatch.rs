@@ -75,7 +75,8 @@ impl Served {
 pub(crate) struct ItemReply {
     pub(crate) status: u16,
     pub(crate) body: ItemBody,
-    /// The chunk's response headers, shared by its items.
+    /// The chunk's response headers: shared by its items when it answered, its own when it
+    /// failed with a status, none for a failure it did not answer.
     pub(crate) headers: Headers,
 }
 
