@@ -820,3 +820,100 @@ mod properties {
         }
     }
 }
+
+/// Scenario (c) where the second product chunk answers 15 ms after the first; prices take
+/// `price_max` keys a call.
+fn scenario_c_with_a_late_chunk(price_max: u64) -> (Outcome, Vec<RecordedCall>) {
+    let m = Mappings::from_json_value(&json!({
+        "search": "http://shop/search?:q",
+        "product": {"url": "http://shop/product/:id", "batch": {"on": "id", "request": "GET http://shop/products", "max": 25}},
+        "price": {"url": "http://shop/price/:id", "batch": {"on": "id", "request": "GET http://shop/prices", "max": price_max}},
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<u64> = (0..35).chain(0..15).collect();
+    let handler = move |r: &Request| {
+        let url = r.url.as_str();
+        if url.starts_with("http://shop/search") {
+            return Reply::json(200, json!({"ids": ids})).after(20);
+        }
+        let keys = query_values(url, "id");
+        if url.starts_with("http://shop/products") {
+            let items: Vec<Json> = keys
+                .iter()
+                .map(|id| json!({"id": id.parse::<u64>().unwrap_or(0), "sku": format!("s{id}")}))
+                .collect();
+            let late = !keys.iter().any(|k| k == "0");
+            return Reply::json(200, Json::Array(items)).after(if late { 35 } else { 20 });
+        }
+        let items: Vec<Json> = keys
+            .iter()
+            .map(|id| json!({"id": id, "amount": 10}))
+            .collect();
+        Reply::json(200, Json::Array(items)).after(20)
+    };
+    let mut inputs = Inputs::default();
+    inputs.variables.insert("q".into(), json!("tv"));
+    run_with(
+        &m,
+        "from search with q = $q\nfrom product with id = search.ids\nfrom price with id = product.sku",
+        &inputs,
+        handler,
+    )
+}
+
+#[test]
+fn a_full_chunk_of_chained_keys_goes_out_before_the_rest_of_its_statement() {
+    // The first product chunk's 25 skus fill a price chunk: it goes at 40 ms, the second
+    // product chunk's 10 when that chunk is there (55 ms). Five calls, as when prices wait.
+    let (o, calls) = scenario_c_with_a_late_chunk(25);
+    let started: Vec<(String, u64)> = calls
+        .iter()
+        .map(|c| {
+            (
+                c.line().split('?').next().unwrap_or("").to_string(),
+                c.at_ms,
+            )
+        })
+        .collect();
+    let at = |prefix: &str| -> Vec<u64> {
+        started
+            .iter()
+            .filter(|(l, _)| l.ends_with(prefix))
+            .map(|(_, t)| *t)
+            .collect()
+    };
+    assert_eq!(at("/search"), [0]);
+    assert_eq!(at("/products"), [20, 20]);
+    assert_eq!(at("/prices"), [40, 55]);
+    let first = calls
+        .iter()
+        .find(|c| c.line().contains("/prices") && c.at_ms == 40);
+    assert_eq!(first.map(|c| query_values(&c.line(), "id").len()), Some(25));
+    assert_eq!(o.stats.calls, 5);
+    assert_eq!(o.stats.duration_ms, 75);
+    let body = o.body.to_json();
+    assert_eq!(
+        body["price"]["result"][49],
+        json!({"id": "s14", "amount": 10})
+    );
+    assert_eq!(
+        body["price"]["result"][30],
+        json!({"id": "s30", "amount": 10})
+    );
+    assert_eq!(statuses(&o, "price").as_array().map(Vec::len), Some(50));
+}
+
+#[test]
+fn chained_keys_that_do_not_fill_a_chunk_wait_for_their_statement() {
+    // With room for 100 prices a call, the first 25 wait for the other 10: one price call.
+    let (o, calls) = scenario_c_with_a_late_chunk(100);
+    let prices: Vec<&RecordedCall> = calls
+        .iter()
+        .filter(|c| c.line().contains("/prices"))
+        .collect();
+    assert_eq!(prices.len(), 1);
+    assert_eq!(prices[0].at_ms, 55);
+    assert_eq!(query_values(&prices[0].line(), "id").len(), 35);
+    assert_eq!(o.stats.calls, 4);
+    assert_eq!(o.stats.duration_ms, 75);
+}

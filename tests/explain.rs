@@ -50,6 +50,7 @@ wave 2
   price = GET price http://shop/price/:sku [only]
     timeout 5000 ms
     after product (chained into sku)
+    item by item: each of its items starts when its item of product ends
     calls decided at run time by chained values:
       sku = product.sku
 "

@@ -1745,3 +1745,166 @@ fn a_shared_answer_is_parsed_for_the_statement_that_chains_from_it() {
     assert_eq!(out.body.to_json()["hero"]["result"], json!({"sk": 7}));
     assert_eq!(out.body.to_json()["sidekick"]["result"], json!({"s": 1}));
 }
+
+// ---- Item by item: a chained fan-out's next hop starts with each item -------------------------
+
+/// Three heroes answering at 10, 50 and 30 ms; each sidekick answers after 5 ms.
+fn heroes_at_different_speeds() -> Vec<(&'static str, Reply)> {
+    vec![
+        ("GET http://u/hero/1", ok(json!({"sk": 11})).after(10)),
+        ("GET http://u/hero/2", ok(json!({"sk": 12})).after(50)),
+        ("GET http://u/hero/3", ok(json!({"sk": 13})).after(30)),
+        ("GET http://u/sidekick/11", ok(json!({"v": 21})).after(5)),
+        ("GET http://u/sidekick/12", ok(json!({"v": 22})).after(5)),
+        ("GET http://u/sidekick/13", ok(json!({"v": 23})).after(5)),
+        ("GET http://u/villain/21", ok(json!({"n": 1}))),
+        ("GET http://u/villain/22", ok(json!({"n": 2}))),
+        ("GET http://u/villain/23", ok(json!({"n": 3}))),
+    ]
+}
+
+fn started(calls: &[RecordedCall]) -> Vec<(String, u64)> {
+    let mut s: Vec<(String, u64)> = calls.iter().map(|c| (c.line(), c.at_ms)).collect();
+    s.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    s
+}
+
+#[test]
+fn a_chained_fan_out_starts_each_item_when_its_own_item_ends() {
+    let (out, calls) = Run::new().go(
+        "from hero with id = [1, 2, 3]\nfrom sidekick with id = hero.sk\nfrom villain with id = sidekick.v",
+        &heroes_at_different_speeds(),
+    );
+    let at = |line: &str| {
+        started(&calls)
+            .into_iter()
+            .find(|(l, _)| l == line)
+            .map(|(_, t)| t)
+    };
+    // Each sidekick starts when its hero is there, each villain when its sidekick is.
+    assert_eq!(at("GET http://u/sidekick/11"), Some(10));
+    assert_eq!(at("GET http://u/sidekick/13"), Some(30));
+    assert_eq!(at("GET http://u/sidekick/12"), Some(50));
+    assert_eq!(at("GET http://u/villain/21"), Some(15));
+    assert_eq!(at("GET http://u/villain/23"), Some(35));
+    assert_eq!(at("GET http://u/villain/22"), Some(55));
+    assert_eq!(calls.len(), 9);
+    assert_eq!(out.stats.duration_ms, 55);
+    // The answer is aligned with the heroes, as when every hop waits for the whole statement.
+    let body = out.body.to_json();
+    assert_eq!(
+        body["sidekick"]["result"],
+        json!([{"v": 21}, {"v": 22}, {"v": 23}])
+    );
+    assert_eq!(
+        body["villain"]["result"],
+        json!([{"n": 1}, {"n": 2}, {"n": 3}])
+    );
+    assert_eq!(body["villain"]["details"], json!([d(200), d(200), d(200)]));
+    assert_eq!(out.status, 200);
+}
+
+#[test]
+fn a_failed_item_skips_only_what_follows_it() {
+    let mut routes = heroes_at_different_speeds();
+    routes[1] = ("GET http://u/hero/2", Reply::json(503, json!({})).after(20));
+    let (out, calls) = Run::new().go(
+        "from hero with id = [1, 2, 3]\nfrom sidekick with id = hero.sk",
+        &routes,
+    );
+    assert_eq!(
+        started(&calls),
+        [
+            ("GET http://u/hero/1".to_string(), 0),
+            ("GET http://u/hero/2".to_string(), 0),
+            ("GET http://u/hero/3".to_string(), 0),
+            ("GET http://u/sidekick/11".to_string(), 10),
+            ("GET http://u/sidekick/13".to_string(), 30),
+        ]
+    );
+    let body = out.body.to_json();
+    assert_eq!(body["sidekick"]["details"], json!([d(200), d(400), d(200)]));
+    assert_eq!(
+        body["sidekick"]["result"][1],
+        json!("The request was skipped due to missing { :id } param value")
+    );
+    assert_eq!(out.status, 503);
+}
+
+#[test]
+fn an_item_started_late_gets_its_whole_timeout() {
+    // A sleep shared from the first sidekick's start would time the last one out at 40 ms.
+    let mut routes = heroes_at_different_speeds();
+    routes[4] = ("GET http://u/sidekick/11", ok(json!({"v": 21})).after(25));
+    routes[5] = ("GET http://u/sidekick/12", ok(json!({"v": 22})).after(25));
+    routes[6] = ("GET http://u/sidekick/13", ok(json!({"v": 23})).after(25));
+    let (out, _) = Run::new().go(
+        "from hero with id = [1, 2, 3]\nfrom sidekick timeout 30 with id = hero.sk",
+        &routes,
+    );
+    assert_eq!(
+        out.body.to_json()["sidekick"]["details"],
+        json!([d(200), d(200), d(200)])
+    );
+    assert_eq!(out.stats.duration_ms, 75);
+    // And a call that outlives its own timeout still times out.
+    routes[5] = ("GET http://u/sidekick/12", ok(json!({"v": 22})).after(35));
+    let (out, _) = Run::new().go(
+        "from hero with id = [1, 2, 3]\nfrom sidekick timeout 30 with id = hero.sk",
+        &routes,
+    );
+    assert_eq!(
+        out.body.to_json()["sidekick"]["details"],
+        json!([d(200), d(408), d(200)])
+    );
+    assert_eq!(out.stats.duration_ms, 80);
+}
+
+#[test]
+fn what_reads_the_whole_list_waits_for_the_whole_statement() {
+    // A list that pairs with the chained one, a function over the whole value, a second
+    // target: the statement starts when everything it chains from has ended.
+    for query in [
+        "from hero with id = [1, 2, 3]\nfrom sidekick with id = hero.sk, x = [1, 2, 3]",
+        "from hero with id = [1, 2, 3]\nfrom sidekick with id = hero.sk -> flatten",
+        "from hero with id = [1, 2, 3]\nfrom hero as h2 with id = 1\nfrom sidekick with id = hero.sk, x = h2.sk",
+        "from hero with id = [1, 2, 3]\nfrom sidekick depends-on hero with id = hero.sk",
+    ] {
+        let routes = heroes_at_different_speeds();
+        let (out, calls) = Run::new().go_with(query, move |req| {
+            let line = format!("{} {}", req.method, req.url.split('?').next().unwrap_or(""));
+            routes
+                .iter()
+                .find(|(k, _)| *k == line)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_else(|| Reply::json(404, json!({})))
+        });
+        let sidekicks: Vec<u64> = calls
+            .iter()
+            .filter(|c| c.line().contains("sidekick"))
+            .map(|c| c.at_ms)
+            .collect();
+        assert_eq!(sidekicks, [50, 50, 50], "{query}");
+        assert_eq!(out.status, 200, "{query}");
+    }
+}
+
+#[test]
+fn explain_says_which_statements_go_item_by_item() {
+    let inputs = Inputs::default();
+    let plan = restql::explain(
+        "from hero with id = [1, 2]\nfrom sidekick with id = hero.sk\nfrom villain with id = sidekick.v, x = [1, 2]",
+        &mappings(),
+        &inputs,
+        &Options::default(),
+    )
+    .expect("plans");
+    let by_item: Vec<&Json> = plan["statements"]
+        .as_array()
+        .map(|s| s.iter().map(|s| &s["itemByItem"]).collect())
+        .unwrap_or_default();
+    assert_eq!(by_item, [&Json::Null, &json!("hero"), &Json::Null]);
+    assert!(plan["text"].as_str().is_some_and(|t| {
+        t.contains("item by item: each of its items starts when its item of hero ends")
+    }));
+}

@@ -51,6 +51,18 @@ test("a list multiplexes and identical calls go out once", async () => {
   assert.equal(r.stats.deduped, 1);
 });
 
+test("a chained fan-out starts each item's next call when its own item is there", async () => {
+  const start = performance.now();
+  const r = await client.run("from late with id = [1, 2], ms = [20, 600]\nfrom hero with id = late.heroId");
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body.hero.result.map((h) => h.name), ["Batman", "Wonder Woman"]);
+  const calls = upstream.calls.filter((c) => c.at >= start);
+  const at = (path) => calls.find((c) => c.path === path)?.at - start;
+  // Hero 1 goes out when late/1 answers (20 ms), not when late/2 does (600 ms).
+  assert.ok(at("/hero/1") < 400, `hero/1 went out at ${at("/hero/1")} ms`);
+  assert.ok(at("/hero/2") >= 600, `hero/2 went out at ${at("/hero/2")} ms`);
+});
+
 test("a statement timeout gives 408 and aborts the call upstream", async () => {
   const r = await client.run("from slow timeout 100 with id = 1, ms = 3000");
   assert.equal(r.body.slow.details.status, 408);

@@ -1,7 +1,8 @@
 //! Execution of a [`Plan`] over a [`Transport`]: each statement starts as soon as the
-//! statements it waits for have ended, identical requests go out once, every call races its
-//! statement timeout and the whole run races the query deadline. Every statement ends with a
-//! status.
+//! statements it waits for have ended (a statement that follows a multiplexed one item by
+//! item, item by item: its item `k` as soon as item `k` there has ended), identical requests
+//! go out once, every call races its statement timeout and the whole run races the query
+//! deadline. Every statement ends with a status.
 
 pub(crate) mod cache;
 mod chain;
@@ -284,6 +285,151 @@ struct Waiting {
     /// Per slot, the index of its answer in the run's answers once there.
     answers: Vec<Option<usize>>,
     pending: usize,
+    /// Started item by item: its top-level items are built as those of the statement it
+    /// follows end; `unbuilt` of them are still to come.
+    by_item: bool,
+    unbuilt: usize,
+    /// For a statement others follow item by item: which of its items ended.
+    tops: Option<Tops>,
+}
+
+/// Per slot its top-level item, and per top-level item its slots still waiting for an
+/// answer (`usize::MAX` for an item not built yet).
+#[derive(Debug)]
+struct Tops {
+    of_slot: Vec<usize>,
+    waiting: Vec<usize>,
+}
+
+impl Tops {
+    /// For a multiplexed statement's slots; `None` for a single call, which nothing can
+    /// follow item by item.
+    fn of(shape: &Tree<usize>, answers: &[Option<usize>]) -> Option<Tops> {
+        let Tree::Group(items) = shape else {
+            return None;
+        };
+        let mut tops = Tops {
+            of_slot: vec![0; answers.len()],
+            waiting: vec![0; items.len()],
+        };
+        for (k, item) in items.iter().enumerate() {
+            item.for_each(&mut |&slot| {
+                tops.of_slot[slot] = k;
+                tops.waiting[k] += usize::from(answers[slot].is_none());
+            });
+        }
+        Some(tops)
+    }
+}
+
+impl Waiting {
+    fn new(slots: usize) -> Waiting {
+        Waiting {
+            shape: Tree::Group(Vec::new()),
+            answers: Vec::with_capacity(slots),
+            pending: 0,
+            by_item: false,
+            unbuilt: 0,
+            tops: None,
+        }
+    }
+
+    /// A statement that follows another's `count` items one by one.
+    fn item_by_item(count: usize, followed: bool) -> Waiting {
+        Waiting {
+            shape: Tree::Group((0..count).map(|_| Tree::Group(Vec::new())).collect()),
+            answers: Vec::new(),
+            pending: 0,
+            by_item: true,
+            unbuilt: count,
+            tops: followed.then(|| Tops {
+                of_slot: Vec::new(),
+                waiting: vec![usize::MAX; count],
+            }),
+        }
+    }
+
+    /// Top-level item `k`, its slots replaced by their answers (it has ended).
+    fn item(&self, k: usize) -> Option<Tree<usize>> {
+        let Tree::Group(items) = &self.shape else {
+            return None;
+        };
+        let mut complete = true;
+        let item = items.get(k)?.map(&mut |&slot| {
+            self.answers[slot].unwrap_or_else(|| {
+                complete = false;
+                0
+            })
+        });
+        complete.then_some(item)
+    }
+}
+
+/// Items of a statement on a batch endpoint that follows another item by item, built and not
+/// sent yet: they go a full chunk at a time.
+#[derive(Default)]
+struct HeldItems {
+    items: Vec<(usize, Tree<Item>)>,
+    /// The batch group of the keys let go, and those keys (canonical): a repeat of one needs
+    /// no room in a chunk.
+    group: Option<Rc<str>>,
+    released: rustc_hash::FxHashSet<Rc<str>>,
+}
+
+impl HeldItems {
+    /// The first items whose new keys fill exactly `max` (a chunk), as many times as they
+    /// do, with those after them that bring no new key; every item when `all`. Items with
+    /// keys of another group, or whose keys would overfill a chunk, wait for `all`: an early
+    /// chunk must be a full one, so that the statement takes no more calls than when it
+    /// waits for the whole target.
+    fn release(&mut self, max: usize, all: bool) -> (Vec<usize>, Vec<Tree<Item>>) {
+        let mut upto = 0;
+        if all {
+            upto = self.items.len();
+        } else {
+            let mut fresh = rustc_hash::FxHashSet::default();
+            for (n, (_, item)) in self.items.iter().enumerate() {
+                let mut mixed = false;
+                item.for_each(&mut |leaf| {
+                    if let Item::Call(call) = leaf
+                        && let Some(b) = &call.batch
+                    {
+                        let group = self.group.get_or_insert_with(|| Rc::clone(&b.group.id));
+                        mixed |= !Rc::ptr_eq(group, &b.group.id) && **group != *b.group.id;
+                        if !self.released.contains(&b.canonical) {
+                            fresh.insert(Rc::clone(&b.canonical));
+                        }
+                    }
+                });
+                if mixed || fresh.len() > max {
+                    break;
+                }
+                if fresh.len() == max {
+                    upto = n + 1;
+                    self.released.extend(fresh.drain());
+                } else if fresh.is_empty() {
+                    // Nothing new since the last full chunk: its keys are on their way.
+                    upto = n + 1;
+                }
+            }
+        }
+        self.items.drain(..upto).unzip()
+    }
+}
+
+/// A statement's items: planned (no chain decides them) or built when it starts.
+enum Items<'p> {
+    Planned(&'p Tree<Item>),
+    Built(Tree<Item>),
+}
+
+impl Items<'_> {
+    fn get(&self) -> &Tree<Item> {
+        match self {
+            Items::Planned(items) => items,
+            Items::Built(items) => items,
+        }
+    }
 }
 
 /// Per statement, once ended, its answers' indexes in the run's answers (one vector for the
@@ -347,51 +493,147 @@ async fn run_statements(
         trace.reserve(expected_calls);
     }
 
+    // Statements that start item by item, by the statement they follow (plan: `item_by_item`).
+    let mut followers: Vec<Vec<usize>> = Vec::new();
+    for (i, sp) in plan.statements.iter().enumerate() {
+        if let Some(t) = sp.item_by_item {
+            followers.resize_with(n, Vec::new);
+            followers[t].push(i);
+        }
+    }
+    let followers_of = |s: usize| followers.get(s).map_or(&[][..], Vec::as_slice);
+    // What starts next: a statement's items, or one item of a statement started item by
+    // item; and the (follower, item) pairs whose item in the followed statement has ended.
+    let mut starting: Vec<(usize, Option<Vec<usize>>, Items<'_>)> = Vec::new();
+    let mut to_build: Vec<(usize, usize)> = Vec::new();
+    let mut ended_items: Vec<(usize, usize)> = Vec::new();
+    let mut arrived: Vec<Sent> = Vec::new();
+    let mut held: FxHashMap<usize, HeldItems> = FxHashMap::default();
+
     loop {
         let mut progressed = true;
         while progressed {
             progressed = false;
             for i in 0..n {
                 let sp = &plan.statements[i];
-                if started[i] || !sp.dependencies.iter().all(|d| results[d.target].is_some()) {
+                if started[i] {
+                    continue;
+                }
+                if !sp.dependencies.iter().all(|d| results[d.target].is_some()) {
+                    // Item by item: once the followed statement has started and multiplexes.
+                    let Some(t) = sp.item_by_item else {
+                        continue;
+                    };
+                    let Some(tops) = waiting[t].as_ref().and_then(|w| w.tops.as_ref()) else {
+                        continue;
+                    };
+                    started[i] = true;
+                    progressed = true;
+                    let count = tops.waiting.len();
+                    to_build.extend((0..count).filter(|&k| tops.waiting[k] == 0).map(|k| (i, k)));
+                    let w = Waiting::item_by_item(count, !followers_of(i).is_empty());
+                    if count == 0 {
+                        results[i] = Some(finish(w, &mut all));
+                    } else {
+                        waiting[i] = Some(w);
+                    }
                     continue;
                 }
                 started[i] = true;
                 progressed = true;
-                let built;
                 let items = match unresolved_dependency(plan, i, &results, &all) {
-                    Some(target) => {
-                        built = Tree::Leaf(Item::Skip(format!(
-                            "The request was skipped due to unresolved dependency {{ {target} }}"
-                        )));
-                        &built
-                    }
+                    Some(target) => Items::Built(Tree::Leaf(Item::Skip(format!(
+                        "The request was skipped due to unresolved dependency {{ {target} }}"
+                    )))),
                     None => match &sp.items {
-                        Some(items) => items,
+                        Some(items) => Items::Planned(items),
                         None => {
                             let chains = Chained {
                                 plan,
                                 results: &results,
                                 answers: &all,
                             };
-                            built =
-                                build_items(plan, i, &chains, &mut budget).ok_or_else(|| {
+                            Items::Built(build_items(plan, i, &chains, &mut budget).ok_or_else(
+                                || {
                                     let mut e = too_many_calls(plan, i);
                                     e.phase = Phase::Execute;
                                     e
-                                })?;
-                            &built
+                                },
+                            )?)
                         }
                     },
                 };
-                let mut answers = Vec::with_capacity(items.count());
-                let mut pending = 0;
-                let shape = items.map(&mut |item| {
-                    let slot = answers.len();
+                starting.push((i, None, items));
+            }
+            // A follower's ended items are built together: one list chained, as when its
+            // whole target has ended.
+            to_build.sort_unstable();
+            let mut built = 0;
+            while built < to_build.len() {
+                let d = to_build[built].0;
+                let ks: Vec<usize> = to_build[built..]
+                    .iter()
+                    .take_while(|(f, _)| *f == d)
+                    .map(|&(_, k)| k)
+                    .collect();
+                built += ks.len();
+                let t = plan.statements[d].item_by_item.unwrap_or(d);
+                let item = |k: usize| match (&waiting[t], &results[t]) {
+                    (Some(w), _) => w.item(k),
+                    (None, Some(Tree::Group(items))) => items.get(k).cloned(),
+                    _ => None,
+                };
+                let Some(items) = ks.iter().map(|&k| item(k)).collect::<Option<Vec<_>>>() else {
+                    continue;
+                };
+                let chains = ItemChains {
+                    target: plan.statements[t].id,
+                    items: Tree::Group(items),
+                    answers: &all,
+                };
+                let items = build_items(plan, d, &chains, &mut budget).ok_or_else(|| {
+                    let mut e = too_many_calls(plan, d);
+                    e.phase = Phase::Execute;
+                    e
+                })?;
+                let (ks, items) = match &plan.statements[d].batch {
+                    // On a batch endpoint, items go out a full chunk at a time, and the rest
+                    // when the followed statement has ended: as few chunks as waiting for it.
+                    Some(spec) => {
+                        let Tree::Group(parts) = items else {
+                            continue;
+                        };
+                        let h = held.entry(d).or_default();
+                        h.items.extend(ks.into_iter().zip(parts));
+                        let (ks, parts) = h.release(spec.max, results[t].is_some());
+                        if ks.is_empty() {
+                            continue;
+                        }
+                        (ks, Tree::Group(parts))
+                    }
+                    None => (ks, items),
+                };
+                // Calls started now wait from now: earlier ones keep the sleep they took.
+                timers[d].take();
+                starting.push((d, Some(ks), Items::Built(items)));
+            }
+            to_build.clear();
+            for (i, part, items) in starting.drain(..) {
+                progressed = true;
+                let sp = &plan.statements[i];
+                let mut w = match part {
+                    None => Waiting::new(items.get().count()),
+                    Some(_) => match waiting[i].take() {
+                        Some(w) => w,
+                        None => continue,
+                    },
+                };
+                let shape = items.get().map(&mut |item| {
+                    let slot = w.answers.len();
                     match item {
                         Item::Skip(message) => {
                             all.push(Answer::skip(message.clone()));
-                            answers.push(Some(all.len() - 1));
+                            w.answers.push(Some(all.len() - 1));
                         }
                         Item::Call(call) => {
                             let key = DedupeKey(Rc::clone(call), sp.timeout_ms);
@@ -410,7 +652,7 @@ async fn run_statements(
                             match calls[id].answer {
                                 Some(answer) => {
                                     stats.deduped += 1;
-                                    answers.push(Some(answer));
+                                    w.answers.push(Some(answer));
                                 }
                                 None => {
                                     let entry = &mut calls[id];
@@ -432,87 +674,149 @@ async fn run_statements(
                                             }
                                         };
                                     }
-                                    answers.push(None);
-                                    pending += 1;
+                                    w.answers.push(None);
+                                    w.pending += 1;
                                 }
                             }
                         }
                     }
                     slot
                 });
-                let w = Waiting {
-                    shape,
-                    answers,
-                    pending,
-                };
-                if pending == 0 {
+                match part {
+                    None => {
+                        w.shape = shape;
+                        if !followers_of(i).is_empty() {
+                            w.tops = Tops::of(&w.shape, &w.answers);
+                        }
+                    }
+                    Some(ks) => {
+                        let Tree::Group(built) = shape else {
+                            continue;
+                        };
+                        if let Some(tops) = &mut w.tops {
+                            tops.of_slot.resize(w.answers.len(), 0);
+                        }
+                        for (&k, item) in ks.iter().zip(built) {
+                            if let Some(tops) = &mut w.tops {
+                                tops.waiting[k] = 0;
+                                item.for_each(&mut |&slot| {
+                                    tops.of_slot[slot] = k;
+                                    tops.waiting[k] += usize::from(w.answers[slot].is_none());
+                                });
+                                if tops.waiting[k] == 0 {
+                                    ended_items.push((i, k));
+                                }
+                            }
+                            if let Tree::Group(parts) = &mut w.shape
+                                && let Some(place) = parts.get_mut(k)
+                            {
+                                *place = item;
+                                w.unbuilt -= 1;
+                            }
+                        }
+                    }
+                }
+                if w.pending == 0 && w.unbuilt == 0 {
                     results[i] = Some(finish(w, &mut all));
+                    timers[i].take();
                 } else {
                     waiting[i] = Some(w);
                 }
+            }
+            for (s, k) in ended_items.drain(..) {
+                for &f in followers_of(s) {
+                    if waiting[f].as_ref().is_some_and(|w| w.by_item) {
+                        to_build.push((f, k));
+                    }
+                }
+                progressed |= !to_build.is_empty();
             }
         }
         if results.iter().all(Option::is_some) {
             break;
         }
-        let Some(sent) = in_flight.next().await else {
-            break;
-        };
-        match sent.served {
-            Served::Sent | Served::Batched { first: true, .. } => stats.calls += 1,
-            Served::Joined { .. } => stats.deduped += 1,
-            Served::Cached => stats.cache_hits += 1,
-            Served::Deduped | Served::Batched { .. } => {}
-        }
-        if matches!(sent.served, Served::Batched { .. }) {
-            stats.batched += 1;
-        }
-        let id = sent.id;
-        all.push(sent.answer);
-        let index = all.len() - 1;
-        let answer = &all[index];
-        let entry = &mut calls[id];
-        entry.answer = Some(index);
-        let mut waiter = entry.first.take();
-        let mut next = entry.more.take().map(|(head, _)| head);
-        let end = if tracing {
-            clock.now_ms().saturating_sub(run_start)
-        } else {
-            0
-        };
-        let mut nth = 0;
-        while let Some((statement, slot)) = waiter {
-            waiter = next.map(|w| {
-                next = waiters[w].next;
-                (waiters[w].statement, waiters[w].slot)
-            });
-            nth += 1;
-            if tracing && let Some(call) = &answer.call {
-                let name =
-                    names[statement].get_or_insert_with(|| plan.statements[statement].id.into());
-                trace.push(CallTrace {
-                    statement: Rc::clone(name),
-                    item: slot,
-                    call: Rc::clone(call),
-                    batch: sent.via.clone(),
-                    start_ms: sent.start.saturating_sub(run_start),
-                    end_ms: end,
-                    status: answer.status,
-                    served: if nth == 1 {
-                        sent.served
-                    } else {
-                        Served::Deduped
-                    },
-                    failure: sent.failure,
-                });
+        // Every answer that is there, so that items ending together start their followers
+        // together.
+        let any = std::future::poll_fn(|cx| {
+            while let std::task::Poll::Ready(Some(sent)) = in_flight.poll_next_unpin(cx) {
+                arrived.push(sent);
             }
-            if let Some(w) = waiting[statement].as_mut() {
-                w.answers[slot] = Some(index);
-                w.pending -= 1;
-                if w.pending == 0
-                    && let Some(w) = waiting[statement].take()
-                {
-                    ended.push((statement, w));
+            match (arrived.is_empty(), in_flight.is_empty()) {
+                (false, _) => std::task::Poll::Ready(true),
+                (true, true) => std::task::Poll::Ready(false),
+                (true, false) => std::task::Poll::Pending,
+            }
+        })
+        .await;
+        if !any {
+            break;
+        }
+        for sent in arrived.drain(..) {
+            match sent.served {
+                Served::Sent | Served::Batched { first: true, .. } => stats.calls += 1,
+                Served::Joined { .. } => stats.deduped += 1,
+                Served::Cached => stats.cache_hits += 1,
+                Served::Deduped | Served::Batched { .. } => {}
+            }
+            if matches!(sent.served, Served::Batched { .. }) {
+                stats.batched += 1;
+            }
+            let id = sent.id;
+            all.push(sent.answer);
+            let index = all.len() - 1;
+            let answer = &all[index];
+            let entry = &mut calls[id];
+            entry.answer = Some(index);
+            let mut waiter = entry.first.take();
+            let mut next = entry.more.take().map(|(head, _)| head);
+            let end = if tracing {
+                clock.now_ms().saturating_sub(run_start)
+            } else {
+                0
+            };
+            let mut nth = 0;
+            while let Some((statement, slot)) = waiter {
+                waiter = next.map(|w| {
+                    next = waiters[w].next;
+                    (waiters[w].statement, waiters[w].slot)
+                });
+                nth += 1;
+                if tracing && let Some(call) = &answer.call {
+                    let name = names[statement]
+                        .get_or_insert_with(|| plan.statements[statement].id.into());
+                    trace.push(CallTrace {
+                        statement: Rc::clone(name),
+                        item: slot,
+                        call: Rc::clone(call),
+                        batch: sent.via.clone(),
+                        start_ms: sent.start.saturating_sub(run_start),
+                        end_ms: end,
+                        status: answer.status,
+                        served: if nth == 1 {
+                            sent.served
+                        } else {
+                            Served::Deduped
+                        },
+                        failure: sent.failure,
+                    });
+                }
+                if let Some(w) = waiting[statement].as_mut() {
+                    w.answers[slot] = Some(index);
+                    w.pending -= 1;
+                    if let Some(tops) = &mut w.tops
+                        && let Some(&k) = tops.of_slot.get(slot)
+                    {
+                        tops.waiting[k] -= 1;
+                        if tops.waiting[k] == 0 {
+                            ended_items.push((statement, k));
+                        }
+                    }
+                    if w.pending == 0
+                        && w.unbuilt == 0
+                        && let Some(w) = waiting[statement].take()
+                    {
+                        ended.push((statement, w));
+                    }
                 }
             }
         }
@@ -520,6 +824,13 @@ async fn run_statements(
         for (statement, w) in ended.drain(..) {
             results[statement] = Some(finish(w, &mut all));
             timers[statement].take();
+        }
+        for (s, k) in ended_items.drain(..) {
+            for &f in followers_of(s) {
+                if waiting[f].as_ref().is_some_and(|w| w.by_item) {
+                    to_build.push((f, k));
+                }
+            }
         }
     }
     // Every statement has an answer here: the graph is acyclic and every call ends (timeout).
@@ -698,15 +1009,33 @@ impl ChainSource for Chained<'_, '_> {
         let Some(tree) = &self.results[index] else {
             return Val::Missing;
         };
-        fn from_tree(tree: &Tree<usize>, all: &[Answer], path: &[String]) -> Val {
-            match tree {
-                Tree::Leaf(a) => chain_in_answer(&all[*a], path),
-                Tree::Group(items) => {
-                    Val::List(items.iter().map(|i| from_tree(i, all, path)).collect())
-                }
-            }
+        chain_in_tree(tree, self.answers, path)
+    }
+}
+
+/// Chained values from some items of the statement followed item by item, as a list.
+struct ItemChains<'a> {
+    target: &'a str,
+    items: Tree<usize>,
+    answers: &'a [Answer],
+}
+
+impl ChainSource for ItemChains<'_> {
+    fn chain_value(&self, target: &str, path: &[String]) -> Val {
+        if target != self.target {
+            return Val::Missing;
         }
-        from_tree(tree, self.answers, path)
+        chain_in_tree(&self.items, self.answers, path)
+    }
+}
+
+/// A chained value from a tree of answers: a list for a multiplexed one.
+fn chain_in_tree(tree: &Tree<usize>, all: &[Answer], path: &[String]) -> Val {
+    match tree {
+        Tree::Leaf(a) => chain_in_answer(&all[*a], path),
+        Tree::Group(items) => {
+            Val::List(items.iter().map(|i| chain_in_tree(i, all, path)).collect())
+        }
     }
 }
 

@@ -164,6 +164,13 @@ impl Plan<'_> {
                 DependencyKind::DependsOn => writeln!(out, "    after {target} (depends-on)"),
             };
         }
+        if let Some(t) = sp.item_by_item {
+            let target = self.statements[t].id;
+            let _ = writeln!(
+                out,
+                "    item by item: each of its items starts when its item of {target} ends"
+            );
+        }
         match &sp.items {
             None => {
                 let _ = writeln!(out, "    calls decided at run time by chained values:");
@@ -275,6 +282,7 @@ impl Plan<'_> {
                     "timeoutMs": sp.timeout_ms,
                     "cacheControl": sp.cache.header_value(),
                     "dependsOn": deps,
+                    "itemByItem": sp.item_by_item.map(|t| self.statements[t].id),
                     "multiplexed": sp.items.as_ref().map(Tree::is_multiplexed),
                     "calls": calls.map(|t| tree_json(&t)),
                     "hidden": st.hidden,

@@ -108,6 +108,9 @@ pub struct StatementPlan<'q> {
     /// Whether anything reads this statement's bodies as JSON (a chain, `only`, `in`);
     /// otherwise they are checked and passed through unparsed.
     pub(crate) parse_body: bool,
+    /// The statement whose items this one's follow one to one, when its calls can start
+    /// item by item, as each item of that statement ends (see [`item_by_item_target`]).
+    pub(crate) item_by_item: Option<usize>,
 }
 
 /// Why a statement waits for another.
@@ -318,11 +321,16 @@ pub fn plan<'q>(
             }),
             parse_body: only.is_some() || st.in_target.is_some(),
             only,
+            item_by_item: None,
         });
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| (e.span.start, e.span.end));
         return Err(Errors(errors));
+    }
+
+    for sp in &mut statements {
+        sp.item_by_item = item_by_item_target(sp, vars);
     }
 
     // Bodies that other statements aggregate into are parsed too. Chains read the answer
@@ -370,7 +378,67 @@ pub fn plan<'q>(
             None => return Err(too_many_calls(&plan, i).into()),
         }
     }
+    // A single call has no items to follow one by one.
+    for i in 0..plan.statements.len() {
+        if let Some(t) = plan.statements[i].item_by_item
+            && matches!(plan.statements[t].items, Some(Tree::Leaf(_)))
+        {
+            plan.statements[i].item_by_item = None;
+        }
+    }
     Ok(plan)
+}
+
+/// The statement a chained statement can follow item by item: its item `k` is then built
+/// from item `k` of that statement alone, and can start as soon as that item has ended,
+/// without waiting for the others (a fan-out's second hop starts with its first answers).
+///
+/// That holds when every chain of the statement is a whole `with` value chained from one and
+/// the same statement, with no function that reads the whole list (`flatten`, `json`,
+/// `no-multiplex`...), and no other value multiplexes: multiplexing then pairs item `k` of the
+/// chained lists with nothing else, so building items one by one gives the same calls as
+/// building them together. Statements on a batch endpoint send their items a full chunk at
+/// a time, and the rest when the target has ended, so that their keys take as few chunks as
+/// when they wait. Statements with a dynamic body or a `depends-on` wait for the whole target.
+fn item_by_item_target(
+    sp: &StatementPlan<'_>,
+    vars: &serde_json::Map<String, Json>,
+) -> Option<usize> {
+    if sp.items.is_some() {
+        return None;
+    }
+    let mut target = None;
+    for d in &sp.dependencies {
+        if !matches!(d.kind, DependencyKind::Param(_)) || target.is_some_and(|t| t != d.target) {
+            return None;
+        }
+        target = Some(d.target);
+    }
+    let with = sp.statement.with.as_ref()?;
+    if with.body.is_some() {
+        return None;
+    }
+    for p in &with.params {
+        let plain = match &p.value.kind {
+            ValueKind::Chain(_) => p
+                .fns
+                .iter()
+                .all(|f| *f == crate::syntax::ast::ParamFn::NoBatch),
+            ValueKind::Str(_)
+            | ValueKind::Int(_)
+            | ValueKind::Float(_)
+            | ValueKind::Bool(_)
+            | ValueKind::Null => true,
+            ValueKind::Var(name) => {
+                !matches!(vars.get(name), Some(Json::Array(_) | Json::Object(_)))
+            }
+            ValueKind::List(_) | ValueKind::Object(_) => false,
+        };
+        if !plain {
+            return None;
+        }
+    }
+    target
 }
 
 pub(crate) fn too_many_calls(plan: &Plan<'_>, statement: usize) -> Error {

@@ -1,5 +1,6 @@
 // Real upstream services on 127.0.0.1 for the package tests: a small catalogue with chains,
-// a slow route, a failing route and Cache-Control headers. Counts every call by path.
+// a slow route, a failing route and Cache-Control headers. Counts every call by path, with
+// the time it came in.
 import { createServer } from "node:http";
 
 const HEROES = {
@@ -14,7 +15,7 @@ export async function startUpstream() {
   const aborted = [];
   const server = createServer((request, response) => {
     const url = new URL(request.url, "http://x");
-    calls.push({ method: request.method, path: url.pathname, search: url.search, headers: request.headers });
+    calls.push({ method: request.method, path: url.pathname, search: url.search, headers: request.headers, at: performance.now() });
     // Pages on another origin (the browser tests) may call these services.
     response.setHeader("access-control-allow-origin", "*");
     response.setHeader("access-control-expose-headers", "cache-control");
@@ -41,6 +42,11 @@ export async function startUpstream() {
           aborted.push(url.pathname);
         }
       });
+      return;
+    }
+    // A hero's id, after `ms`: for items that end at different times.
+    if (kind === "late") {
+      setTimeout(() => send(200, { heroId: Number(id) }), Number(url.searchParams.get("ms") ?? 0));
       return;
     }
     if (kind === "broken") return send(503, { error: "down" });
@@ -72,6 +78,7 @@ export function mappingsFor(url) {
     sidekick: `${url}/sidekick/:id`,
     proto: `${url}/proto`,
     slow: `${url}/slow/:id?:ms`,
+    late: `${url}/late/:id?:ms`,
     broken: `${url}/broken`,
     echo: `${url}/echo`,
   };
