@@ -549,40 +549,7 @@ fn groups_keep_different_credentials_and_other_params_apart() {
 
 #[test]
 fn scenario_c_takes_five_calls_with_batch_endpoints() {
-    let m = Mappings::from_json_value(&json!({
-        "search": "http://shop/search?:q",
-        "product": {"url": "http://shop/product/:id", "batch": {"on": "id", "request": "GET http://shop/products", "max": 25}},
-        "price": {"url": "http://shop/price/:id", "batch": {"on": "id", "request": "GET http://shop/prices", "max": 25}},
-    }))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let ids: Vec<u64> = (0..35).chain(0..15).collect();
-    let handler = move |r: &Request| {
-        let url = r.url.as_str();
-        if url.starts_with("http://shop/search") {
-            return Reply::json(200, json!({"ids": ids})).after(20);
-        }
-        let kind = if url.starts_with("http://shop/products") {
-            "product"
-        } else {
-            "price"
-        };
-        let items: Vec<Json> = query_values(url, "id")
-            .iter()
-            .map(|id| match kind {
-                "product" => json!({"id": id.parse::<u64>().unwrap_or(0), "sku": format!("s{id}")}),
-                _ => json!({"id": id, "amount": 10}),
-            })
-            .collect();
-        Reply::json(200, Json::Array(items)).after(20)
-    };
-    let mut inputs = Inputs::default();
-    inputs.variables.insert("q".into(), json!("tv"));
-    let (o, calls) = run_with(
-        &m,
-        "from search with q = $q\nfrom product with id = search.ids\nfrom price with id = product.sku",
-        &inputs,
-        handler,
-    );
+    let (o, calls) = scenario_c(25, 20);
     assert_eq!(calls.len(), 5);
     assert_eq!(
         calls.iter().map(|c| c.at_ms).collect::<Vec<_>>(),
@@ -821,9 +788,9 @@ mod properties {
     }
 }
 
-/// Scenario (c) where the second product chunk answers 15 ms after the first; prices take
-/// `price_max` keys a call.
-fn scenario_c_with_a_late_chunk(price_max: u64) -> (Outcome, Vec<RecordedCall>) {
+/// Scenario (c): search (50 ids, 35 distinct) -> products -> prices by sku, every call 20 ms
+/// but the second product chunk, `second_chunk_ms`; prices take `price_max` keys a call.
+fn scenario_c(price_max: u64, second_chunk_ms: u64) -> (Outcome, Vec<RecordedCall>) {
     let m = Mappings::from_json_value(&json!({
         "search": "http://shop/search?:q",
         "product": {"url": "http://shop/product/:id", "batch": {"on": "id", "request": "GET http://shop/products", "max": 25}},
@@ -843,7 +810,11 @@ fn scenario_c_with_a_late_chunk(price_max: u64) -> (Outcome, Vec<RecordedCall>) 
                 .map(|id| json!({"id": id.parse::<u64>().unwrap_or(0), "sku": format!("s{id}")}))
                 .collect();
             let late = !keys.iter().any(|k| k == "0");
-            return Reply::json(200, Json::Array(items)).after(if late { 35 } else { 20 });
+            return Reply::json(200, Json::Array(items)).after(if late {
+                second_chunk_ms
+            } else {
+                20
+            });
         }
         let items: Vec<Json> = keys
             .iter()
@@ -865,7 +836,7 @@ fn scenario_c_with_a_late_chunk(price_max: u64) -> (Outcome, Vec<RecordedCall>) 
 fn a_full_chunk_of_chained_keys_goes_out_before_the_rest_of_its_statement() {
     // The first product chunk's 25 skus fill a price chunk: it goes at 40 ms, the second
     // product chunk's 10 when that chunk is there (55 ms). Five calls, as when prices wait.
-    let (o, calls) = scenario_c_with_a_late_chunk(25);
+    let (o, calls) = scenario_c(25, 35);
     let started: Vec<(String, u64)> = calls
         .iter()
         .map(|c| {
@@ -906,7 +877,7 @@ fn a_full_chunk_of_chained_keys_goes_out_before_the_rest_of_its_statement() {
 #[test]
 fn chained_keys_that_do_not_fill_a_chunk_wait_for_their_statement() {
     // With room for 100 prices a call, the first 25 wait for the other 10: one price call.
-    let (o, calls) = scenario_c_with_a_late_chunk(100);
+    let (o, calls) = scenario_c(100, 35);
     let prices: Vec<&RecordedCall> = calls
         .iter()
         .filter(|c| c.line().contains("/prices"))
