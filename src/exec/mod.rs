@@ -1,8 +1,8 @@
 //! Execution of a [`Plan`] over a [`Transport`]: each statement starts as soon as the
-//! statements it waits for have ended (a statement that follows a multiplexed one item by
-//! item, item by item: its item `k` as soon as item `k` there has ended), identical requests
-//! go out once, every call races its statement timeout and the whole run races the query
-//! deadline. Every statement ends with a status.
+//! statements it waits for have ended (one that follows a multiplexed statement item by item
+//! starts its item `k` as soon as item `k` there has ended), identical requests go out once,
+//! every call races its statement timeout and the whole run races the query deadline. Every
+//! statement ends with a status.
 
 pub(crate) mod cache;
 mod chain;
