@@ -313,12 +313,36 @@ impl Tops {
             waiting: vec![0; items.len()],
         };
         for (k, item) in items.iter().enumerate() {
-            item.for_each(&mut |&slot| {
-                tops.of_slot[slot] = k;
-                tops.waiting[k] += usize::from(answers[slot].is_none());
-            });
+            tops.count(k, item, answers);
         }
         Some(tops)
+    }
+
+    /// Item `k`'s slots, newly built: which item they belong to, and how many still wait.
+    fn count(&mut self, k: usize, item: &Tree<usize>, answers: &[Option<usize>]) {
+        self.of_slot
+            .resize(self.of_slot.len().max(answers.len()), 0);
+        self.waiting[k] = 0;
+        item.for_each(&mut |&slot| {
+            self.of_slot[slot] = k;
+            self.waiting[k] += usize::from(answers[slot].is_none());
+        });
+    }
+}
+
+/// The followers started item by item of the items that `ended` names: their turn to build.
+fn followers_due(
+    ended: &mut Vec<(usize, usize)>,
+    followers: &[Vec<usize>],
+    waiting: &[Option<Waiting>],
+    to_build: &mut Vec<(usize, usize)>,
+) {
+    for (s, k) in ended.drain(..) {
+        for &f in followers.get(s).map_or(&[][..], Vec::as_slice) {
+            if waiting[f].as_ref().is_some_and(|w| w.by_item) {
+                to_build.push((f, k));
+            }
+        }
     }
 }
 
@@ -693,16 +717,9 @@ async fn run_statements(
                         let Tree::Group(built) = shape else {
                             continue;
                         };
-                        if let Some(tops) = &mut w.tops {
-                            tops.of_slot.resize(w.answers.len(), 0);
-                        }
                         for (&k, item) in ks.iter().zip(built) {
                             if let Some(tops) = &mut w.tops {
-                                tops.waiting[k] = 0;
-                                item.for_each(&mut |&slot| {
-                                    tops.of_slot[slot] = k;
-                                    tops.waiting[k] += usize::from(w.answers[slot].is_none());
-                                });
+                                tops.count(k, &item, &w.answers);
                                 if tops.waiting[k] == 0 {
                                     ended_items.push((i, k));
                                 }
@@ -723,14 +740,8 @@ async fn run_statements(
                     waiting[i] = Some(w);
                 }
             }
-            for (s, k) in ended_items.drain(..) {
-                for &f in followers_of(s) {
-                    if waiting[f].as_ref().is_some_and(|w| w.by_item) {
-                        to_build.push((f, k));
-                    }
-                }
-                progressed |= !to_build.is_empty();
-            }
+            followers_due(&mut ended_items, &followers, &waiting, &mut to_build);
+            progressed |= !to_build.is_empty();
         }
         if results.iter().all(Option::is_some) {
             break;
@@ -825,13 +836,7 @@ async fn run_statements(
             results[statement] = Some(finish(w, &mut all));
             timers[statement].take();
         }
-        for (s, k) in ended_items.drain(..) {
-            for &f in followers_of(s) {
-                if waiting[f].as_ref().is_some_and(|w| w.by_item) {
-                    to_build.push((f, k));
-                }
-            }
-        }
+        followers_due(&mut ended_items, &followers, &waiting, &mut to_build);
     }
     // Every statement has an answer here: the graph is acyclic and every call ends (timeout).
     let results = results
