@@ -107,17 +107,15 @@ impl Clock for VirtualClock {
         .boxed_local()
     }
 
-    /// Ready in the next pass of [`VirtualClock::run`] after its first poll: every task polled
-    /// in the same pass (a `join` of runs) has had its turn first.
+    /// Ready in the next pass of [`VirtualClock::run`] after the one it was made in: every
+    /// task polled in the same pass (a `join` of runs) has had its turn first.
     fn defer(&self) -> LocalBoxFuture<'static, ()> {
         let state = Rc::clone(&self.state);
-        let mut first_pass = None;
+        let made_in = state.borrow().pass;
         futures::future::poll_fn(move |cx| {
-            let pass = state.borrow().pass;
-            if first_pass.is_some_and(|p| pass > p) {
+            if state.borrow().pass > made_in {
                 return std::task::Poll::Ready(());
             }
-            first_pass.get_or_insert(pass);
             cx.waker().wake_by_ref();
             std::task::Poll::Pending
         })

@@ -670,26 +670,36 @@ fn on_deferred() {
     due.into_iter().for_each(Waker::wake);
 }
 
-/// Ready once the next-task callback armed at its first poll has run.
+/// Ready once the next-task callback has run. It is armed when the future is made, not at its
+/// first poll: a batch window opens while the task goes on sending (a full chunk leaves at
+/// once), and the message is already on its way when the task ends.
 struct EndOfTask {
-    round: Option<u64>,
+    round: u64,
+}
+
+impl EndOfTask {
+    fn armed() -> Self {
+        DEFERRED.with(|d| {
+            let mut d = d.borrow_mut();
+            if !d.armed {
+                d.armed = true;
+                ON_DEFERRED.with(|f| next_task(f.as_ref().unchecked_ref()));
+            }
+            EndOfTask { round: d.round }
+        })
+    }
 }
 
 impl Future for EndOfTask {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         DEFERRED.with(|d| {
             let mut d = d.borrow_mut();
-            if self.round.is_some_and(|round| d.round > round) {
+            if d.round > self.round {
                 return Poll::Ready(());
             }
-            self.round = Some(d.round);
             d.waiting.push(cx.waker().clone());
-            if !d.armed {
-                d.armed = true;
-                ON_DEFERRED.with(|f| next_task(f.as_ref().unchecked_ref()));
-            }
             Poll::Pending
         })
     }
@@ -833,7 +843,7 @@ impl Clock for JsClock {
     }
 
     fn defer(&self) -> LocalBoxFuture<'static, ()> {
-        Box::pin(EndOfTask { round: None })
+        Box::pin(EndOfTask::armed())
     }
 }
 

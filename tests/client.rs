@@ -45,10 +45,18 @@ fn upstream(cache: Option<&'static str>) -> impl Fn(&Request) -> Reply {
 }
 
 fn mappings(window: Json) -> Mappings {
+    mappings_with(json!({"window": window}))
+}
+
+/// `batch`: the product batch's fields besides its key and request.
+fn mappings_with(batch: Json) -> Mappings {
+    let mut spec = json!({"on": "id", "request": "GET http://u/products"});
+    if let (Some(spec), Some(batch)) = (spec.as_object_mut(), batch.as_object()) {
+        spec.extend(batch.clone());
+    }
     Mappings::from_json_value(&json!({
         "single": "http://u/product/:id",
-        "product": {"url": "http://u/product/:id",
-                    "batch": {"on": "id", "request": "GET http://u/products", "window": window}},
+        "product": {"url": "http://u/product/:id", "batch": spec},
     }))
     .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -69,12 +77,21 @@ fn setup_with(
     cache_control: Option<&'static str>,
     options: Options,
 ) -> Setup {
+    setup_mapped(mappings(window), cache, cache_control, options)
+}
+
+fn setup_mapped(
+    mappings: Mappings,
+    cache: Option<CacheConfig>,
+    cache_control: Option<&'static str>,
+    options: Options,
+) -> Setup {
     let clock = VirtualClock::new();
     let transport = Rc::new(FakeTransport::new(&clock, upstream(cache_control)));
     let client = Client::new(
         transport.clone(),
         Rc::new(clock.clone()),
-        mappings(window),
+        mappings,
         options,
         ClientConfig { cache },
     );
@@ -178,6 +195,87 @@ fn a_window_in_milliseconds_collects_keys_of_runs_started_within_it() {
     assert_eq!(s.transport.calls()[0].at_ms, 10);
     assert_eq!(a.stats.duration_ms, 30);
     assert_eq!(b.body.to_json()["product"]["result"], json!([{"id": 2}]));
+}
+
+#[test]
+fn a_full_chunk_goes_out_at_once_and_the_window_collects_the_rest() {
+    let s = setup_mapped(
+        mappings_with(json!({"window": 10, "max": 2})),
+        None,
+        None,
+        Options::default(),
+    );
+    let (a, b) = s.staggered(
+        "from product with id = [1, 2, 3]",
+        "from product with id = [2, 4]",
+        5,
+    );
+    let sent: Vec<(String, u64)> = s
+        .transport
+        .calls()
+        .iter()
+        .map(|c| (c.line(), c.at_ms))
+        .collect();
+    assert_eq!(
+        sent,
+        vec![
+            ("GET http://u/products?id=1&id=2".to_string(), 0),
+            ("GET http://u/products?id=3&id=4".to_string(), 5),
+        ],
+        "1 and 2 fill a chunk; 3 waits in the window until the other run's 4 fills the next"
+    );
+    assert_eq!(a.stats.duration_ms, 25);
+    assert_eq!(
+        b.body.to_json()["product"]["result"],
+        json!([{"id": 2}, {"id": 4}])
+    );
+    let mut b_served = served(&b);
+    b_served.sort();
+    assert_eq!(
+        b_served,
+        vec!["batched", "joined"],
+        "2 joins the full chunk on the wire"
+    );
+}
+
+#[test]
+fn keys_short_of_a_full_chunk_wait_for_the_window() {
+    let s = setup_mapped(
+        mappings_with(json!({"window": 10, "max": 2})),
+        None,
+        None,
+        Options::default(),
+    );
+    let (_, b) = s.staggered(
+        "from product with id = [1, 2, 3]",
+        "from product with id = [2]",
+        5,
+    );
+    let at: Vec<u64> = s.transport.calls().iter().map(|c| c.at_ms).collect();
+    assert_eq!(
+        s.lines(),
+        vec![
+            "GET http://u/products?id=1&id=2",
+            "GET http://u/products?id=3"
+        ]
+    );
+    assert_eq!(at, vec![0, 10]);
+    assert_eq!(served(&b), vec!["joined"]);
+}
+
+#[test]
+fn a_chunk_cut_by_the_url_limit_waits_for_the_window() {
+    // Two keys reach `max`, but not within the URL limit: the window decides the chunks.
+    let s = setup_mapped(
+        mappings_with(json!({"window": 10, "max": 2, "max-url": 64})),
+        None,
+        None,
+        Options::default(),
+    );
+    let long = "k".repeat(20);
+    s.run(&format!(r#"from product with id = ["{long}1", "{long}2"]"#));
+    let at: Vec<u64> = s.transport.calls().iter().map(|c| c.at_ms).collect();
+    assert_eq!(at, vec![10, 10]);
 }
 
 #[test]

@@ -20,7 +20,7 @@ async function startShop() {
   const aborted = [];
   const server = createServer((request, response) => {
     const url = new URL(request.url, "http://x");
-    calls.push({ path: url.pathname, ids: url.searchParams.getAll("id"), auth: request.headers.authorization });
+    calls.push({ path: url.pathname, ids: url.searchParams.getAll("id"), auth: request.headers.authorization, at: performance.now() });
     const send = (status, body, headers = {}) => {
       if (response.writableEnded || response.destroyed) return;
       response.writeHead(status, { "content-type": "application/json", ...headers });
@@ -179,6 +179,19 @@ test("concurrent runs on one client share a batch window and join calls on the w
   assert.equal(second.stats.calls, 0);
   assert.equal(second.trace[0].served, "joined");
   assert.equal((await first).body.single.result.id, 5);
+  client.close();
+});
+
+test("a full chunk goes out at once; the window holds only the keys short of one", async () => {
+  shop.calls.length = 0;
+  const client = await createClient({ mappings: { product: batchOf(shop.url, { max: 2, window: 400 }) } });
+  const start = performance.now();
+  const r = await client.run("from product with id = $ids", { variables: { ids: [1, 2, 3] } });
+  assert.deepEqual(shop.calls.map((c) => c.ids), [["1", "2"], ["3"]]);
+  const [full, rest] = shop.calls.map((c) => c.at - start);
+  assert.ok(full < 300, `the full chunk arrived ${full} ms after the start, not at once`);
+  assert.ok(rest >= 395, `the last key arrived ${rest} ms after the start, before its 400 ms window closed`);
+  assert.deepEqual(r.body.product.result.map((p) => p.id), [1, 2, 3]);
   client.close();
 });
 

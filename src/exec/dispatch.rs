@@ -226,6 +226,8 @@ struct GroupState<'a> {
 struct PendingBatch<'a> {
     group: Rc<BatchGroup>,
     keys: RefCell<Vec<PendingKey>>,
+    /// Keys with a requester still there: what the flush would send.
+    live_keys: Cell<usize>,
     index: RefCell<FxHashMap<Rc<str>, usize>>,
     /// Every requester in registration order: its key's slot, whether it is still there
     /// and, after the flush, whether it is the one its chunk is counted for.
@@ -595,6 +597,7 @@ impl<'a> Dispatcher<'a> {
                 let p = Rc::new(PendingBatch {
                     group: Rc::clone(&item.group),
                     keys: RefCell::new(Vec::with_capacity(32)),
+                    live_keys: Cell::new(0),
                     index: RefCell::new(FxHashMap::with_capacity_and_hasher(
                         32,
                         Default::default(),
@@ -621,6 +624,9 @@ impl<'a> Dispatcher<'a> {
                 keys.len() - 1
             });
             keys[slot].live += 1;
+            if keys[slot].live == 1 {
+                pending.live_keys.set(pending.live_keys.get() + 1);
+            }
             let mut requesters = pending.requesters.borrow_mut();
             requesters.push(Requester {
                 slot,
@@ -629,6 +635,12 @@ impl<'a> Dispatcher<'a> {
             });
             requesters.len() - 1
         };
+        // A chunk that no key can join any more goes out now, not at the window's end: keys
+        // that come later in the window start the next chunk, which is where the flush would
+        // have cut them. (When the URL limit binds first, the window decides, as before.)
+        if pending.live_keys.get() == spec.max && pending.fits_one_chunk() {
+            self.flush(&pending);
+        }
         Fetch::Batch(BatchWait {
             dispatcher: self.handle(),
             window: Some(pending.window.clone()),
@@ -734,6 +746,17 @@ impl<'a> Dispatcher<'a> {
 }
 
 impl<'a> PendingBatch<'a> {
+    /// Whether the keys still wanted fit in one call (the URL limit may cut before `max`).
+    fn fits_one_chunk(&self) -> bool {
+        let keys = self.keys.borrow();
+        let live: Vec<&Json> = keys
+            .iter()
+            .filter(|k| k.live > 0)
+            .map(PendingKey::key)
+            .collect();
+        self.group.chunks(&live).len() == 1
+    }
+
     /// Requester `me`'s chunk, number and whether the chunk is counted for it; the chunk
     /// leaves the batch with its last taker, so that only requesters hold it.
     fn take_ticket(&self, me: usize) -> Option<(SharedChunk<'a>, usize, bool)> {
@@ -770,6 +793,9 @@ impl<'a> PendingBatch<'a> {
         if !self.flushed.get() {
             if let Some(k) = self.keys.borrow_mut().get_mut(r.slot) {
                 k.live -= 1;
+                if k.live == 0 {
+                    self.live_keys.set(self.live_keys.get() - 1);
+                }
             }
             return;
         }
