@@ -638,8 +638,10 @@ impl<'a> Dispatcher<'a> {
         // A chunk that no key can join any more goes out now, not at the window's end: keys
         // that come later in the window start the next chunk, which is where the flush would
         // have cut them. (When the URL limit binds first, the window decides, as before.)
-        if pending.live_keys.get() == spec.max && pending.fits_one_chunk() {
-            self.flush(&pending);
+        // Without a window the first poll flushes anyway.
+        let windowed = self.windows && !matches!(spec.window, Window::Off);
+        if windowed && pending.live_keys.get() == spec.max {
+            self.send_chunks(&pending, true);
         }
         Fetch::Batch(BatchWait {
             dispatcher: self.handle(),
@@ -654,7 +656,13 @@ impl<'a> Dispatcher<'a> {
 
     /// Close a window: the keys whose requesters are still there go out in chunks.
     fn flush(&self, pending: &Rc<PendingBatch<'a>>) {
-        if pending.flushed.replace(true) {
+        self.send_chunks(pending, false);
+    }
+
+    /// Send the keys still wanted in chunks; with `only_whole`, only if they fit one chunk
+    /// (a full one, sent before its window ends), else the batch stays open.
+    fn send_chunks(&self, pending: &Rc<PendingBatch<'a>>, only_whole: bool) {
+        if pending.flushed.get() {
             return;
         }
         let group = &pending.group;
@@ -662,6 +670,13 @@ impl<'a> Dispatcher<'a> {
         let live: Vec<usize> = (0..keys.len()).filter(|&i| keys[i].live > 0).collect();
         let refs: Vec<&Json> = live.iter().map(|&i| keys[i].key()).collect();
         let chunks = group.chunks(&refs);
+        if only_whole && chunks.len() != 1 {
+            drop(chunks);
+            drop(refs);
+            *pending.keys.borrow_mut() = keys;
+            return;
+        }
+        pending.flushed.set(true);
         let mut st = self.state.borrow_mut();
         let gs = st.groups.entry(Rc::clone(&group.id)).or_default();
         if gs.pending.as_ref().is_some_and(|p| Rc::ptr_eq(p, pending)) {
@@ -746,17 +761,6 @@ impl<'a> Dispatcher<'a> {
 }
 
 impl<'a> PendingBatch<'a> {
-    /// Whether the keys still wanted fit in one call (the URL limit may cut before `max`).
-    fn fits_one_chunk(&self) -> bool {
-        let keys = self.keys.borrow();
-        let live: Vec<&Json> = keys
-            .iter()
-            .filter(|k| k.live > 0)
-            .map(PendingKey::key)
-            .collect();
-        self.group.chunks(&live).len() == 1
-    }
-
     /// Requester `me`'s chunk, number and whether the chunk is counted for it; the chunk
     /// leaves the batch with its last taker, so that only requesters hold it.
     fn take_ticket(&self, me: usize) -> Option<(SharedChunk<'a>, usize, bool)> {
