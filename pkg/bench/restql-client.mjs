@@ -78,6 +78,9 @@ from price with id = product.priceId`,
     /** The run's whole answer, and the harness's reading of a body: for the floor figures. */
     run,
     pick,
+    /** The restql-wasm client itself, and the scenarios' queries: for other queries. */
+    client,
+    queries,
     close: () => client.close(),
   };
 }
