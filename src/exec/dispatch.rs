@@ -1200,6 +1200,49 @@ mod tests {
     }
 
     #[test]
+    fn a_key_nobody_waits_for_any_more_does_not_count_towards_a_full_chunk() {
+        let clock = VirtualClock::new();
+        let transport = Rc::new(FakeTransport::new(&clock, |_: &Request| {
+            FakeReply::json(200, json!([])).after(20)
+        }));
+        let mappings = Mappings::from_json_value(&json!({
+            "product": {"url": "http://u/product/:id",
+                        "batch": {"on": "id", "request": "GET http://u/products",
+                                  "window": 30, "max": 2}},
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let client = Client::new(
+            transport.clone(),
+            Rc::new(clock.clone()),
+            mappings,
+            Options::default(),
+            ClientConfig { cache: None },
+        );
+        let inputs = Inputs::default();
+        // Key 1 is left at 5 ms; 2 and 3, from 10 ms, fill a chunk without it.
+        let dropped = async {
+            let run = std::pin::pin!(client.run_text("from product with id = 1", &inputs));
+            matches!(select(run, clock.sleep(5)).await, Either::Right(_))
+        };
+        let later = async {
+            clock.sleep(10).await;
+            client
+                .run_text("from product with id = [2, 3]", &inputs)
+                .await
+        };
+        let (dropped, _) = clock
+            .run(join(dropped, later))
+            .unwrap_or_else(|| panic!("hang"));
+        assert!(dropped);
+        let sent: Vec<(String, u64)> = transport
+            .calls()
+            .iter()
+            .map(|c| (c.line(), c.at_ms))
+            .collect();
+        assert_eq!(sent, vec![("GET http://u/products?id=2&id=3".into(), 10)]);
+    }
+
+    #[test]
     fn keys_read_in_place_are_their_canonical_text() {
         let tokens = [
             r#""SKU1""#,
