@@ -19,7 +19,7 @@ use std::task::{Context, Poll, Waker};
 use rustc_hash::FxHashMap;
 
 use futures::future::{Either, LocalBoxFuture, select};
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use serde_json::{Map, Value as Json, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
@@ -348,10 +348,12 @@ fn message_to_js(code: &str, message: &str) -> JsValue {
 // ---- the fetch transport ---------------------------------------------------------------------
 
 #[wasm_bindgen(inline_js = r#"
-// One promise chain per call: fetch, the Content-Length check and the body, with the
-// response's headers flattened to [name, value, ...]. Ends in settled(id, [status, headers,
-// bytes], true), bytes null when the declared length is past the limit (the body is then
-// never read), or settled(id, error, false).
+// One promise chain per call: fetch, the Content-Length check and the body. It ends in
+// answered(id, status, headers, bytes), the headers as one text ("name\nvalue\n..."; a
+// pair holding a line break, which no HTTP header can, is left out) and bytes undefined when
+// the declared length, or the body read, is past the limit (the body is then never read, or
+// not copied), or in failed(id, error). One text and one byte array cross into the module, not an array of pieces, and the
+// chain is as short as the steps it waits for.
 //
 // A call's AbortController is made when its fetch reads `init.signal` (an own, enumerable
 // getter, so spreading `init` keeps it): fetch functions that never look at the signal, such
@@ -359,7 +361,7 @@ fn message_to_js(code: &str, message: &str) -> JsValue {
 const controllers = new Map();
 const ABANDONED = {};
 
-export function restqlSend(fetch, url, method, headers, body, limit, id, settled) {
+export function restqlSend(fetch, url, method, headers, body, limit, id, answered, failed) {
   const init = {
     method,
     headers: [],
@@ -376,37 +378,53 @@ export function restqlSend(fetch, url, method, headers, body, limit, id, settled
   };
   for (let i = 0; i < headers.length; i += 2) init.headers.push([headers[i], headers[i + 1]]);
   if (body !== undefined) init.body = body;
-  return new Promise((resolve) => resolve(fetch(url, init))).then((response) => {
-    const flat = [];
+  const fail = (error) => {
+    controllers.delete(id);
+    failed(id, error);
+  };
+  let response;
+  try {
+    response = Promise.resolve(fetch(url, init));
+  } catch (error) {
+    response = Promise.reject(error);
+  }
+  response.then((response) => {
+    let status;
+    let flat = "";
     let tooLarge = false;
-    const list = response.headers;
-    if (list != null && typeof list[Symbol.iterator] === "function") {
-      for (const pair of list) {
-        const name = pair[0];
-        const value = pair[1];
-        if (typeof name !== "string" || typeof value !== "string") continue;
-        flat.push(name, value);
-        if (name.toLowerCase() === "content-length" && /^\s*\d+\s*$/.test(value)) {
-          tooLarge = tooLarge || Number(value) > limit;
+    let buffer;
+    try {
+      status = response.status;
+      const list = response.headers;
+      if (list != null && typeof list[Symbol.iterator] === "function") {
+        for (const pair of list) {
+          const name = pair[0];
+          const value = pair[1];
+          if (typeof name !== "string" || typeof value !== "string") continue;
+          if (name.includes("\n") || value.includes("\n")) continue;
+          flat += flat === "" ? name + "\n" + value : "\n" + name + "\n" + value;
+          if (name.toLowerCase() === "content-length" && /^\s*\d+\s*$/.test(value)) {
+            tooLarge = tooLarge || Number(value) > limit;
+          }
         }
       }
+      if (!tooLarge) buffer = Promise.resolve(response.arrayBuffer());
+    } catch (error) {
+      fail(error);
+      return;
     }
-    if (tooLarge) return [response.status, flat, null];
-    return Promise.resolve(response.arrayBuffer()).then((buffer) => [
-      response.status,
-      flat,
-      new Uint8Array(buffer),
-    ]);
-  }).then(
-    (answer) => {
+    if (tooLarge) {
       controllers.delete(id);
-      settled(id, answer, true);
-    },
-    (error) => {
+      answered(id, status, flat, undefined);
+      return;
+    }
+    buffer.then((bytes) => {
       controllers.delete(id);
-      settled(id, error, false);
-    },
-  );
+      // A body past the limit is not copied into the module.
+      const view = new Uint8Array(bytes);
+      answered(id, status, flat, view.length > limit ? undefined : view);
+    }, fail);
+  }, fail);
 }
 
 // The call's future was dropped before it settled: abort its fetch, or make sure a signal
@@ -463,7 +481,8 @@ extern "C" {
         body: Option<String>,
         limit: f64,
         id: u32,
-        settled: &Function,
+        answered: &Function,
+        failed: &Function,
     );
     #[wasm_bindgen(js_name = restqlAbandon)]
     fn abandon_request(id: u32);
@@ -491,52 +510,59 @@ impl Transport for FetchTransport {
             }
             let limit = request.max_response_bytes;
             let call = PendingCall::start();
-            ON_SETTLED.with(|settled| {
-                send_request(
-                    &self.fetch,
-                    &request.url,
-                    request.method,
-                    &headers,
-                    request.body.clone(),
-                    limit as f64,
-                    call.id,
-                    settled.as_ref().unchecked_ref(),
-                )
+            ON_ANSWERED.with(|answered| {
+                ON_FAILED.with(|failed| {
+                    send_request(
+                        &self.fetch,
+                        &request.url,
+                        request.method,
+                        &headers,
+                        request.body.clone(),
+                        limit as f64,
+                        call.id,
+                        answered.as_ref().unchecked_ref(),
+                        failed.as_ref().unchecked_ref(),
+                    )
+                })
             });
-            let answer = call.await;
-            let answer: Array = answer
-                .map_err(|e| TransportError::Connection(js_text(&e)))?
-                .unchecked_into();
-            let status = answer.get(0).as_f64().unwrap_or(0.0) as u16;
-            let flat: Array = answer.get(1).unchecked_into();
-            let mut headers = Vec::with_capacity(flat.length() as usize / 2);
-            for i in (0..flat.length()).step_by(2) {
-                if let (Some(n), Some(v)) = (flat.get(i).as_string(), flat.get(i + 1).as_string()) {
-                    headers.push((n, v));
-                }
-            }
-            let bytes = answer.get(2);
-            if bytes.is_null() {
-                return Err(TransportError::TooLarge { limit });
-            }
-            let bytes: Uint8Array = bytes.unchecked_into();
-            if bytes.length() as usize > limit {
-                return Err(TransportError::TooLarge { limit });
-            }
+            let answer = call
+                .await
+                .map_err(|e| TransportError::Connection(js_text(&e)))?;
+            let body = match answer.body {
+                Some(body) if body.len() <= limit => body,
+                _ => return Err(TransportError::TooLarge { limit }),
+            };
             Ok(Response {
-                status,
-                headers,
-                body: bytes.to_vec(),
+                status: answer.status,
+                headers: header_pairs(&answer.headers),
+                body,
             })
         })
     }
 }
 
+/// `name\nvalue\nname\nvalue` as pairs.
+fn header_pairs(text: &str) -> Vec<(String, String)> {
+    let mut lines = text.split('\n');
+    let mut pairs = Vec::new();
+    if text.is_empty() {
+        return pairs;
+    }
+    while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
+        pairs.push((name.to_string(), value.to_string()));
+    }
+    pairs
+}
+
+/// A call's status, headers and body (see `restqlSend`).
+type AnsweredFn = dyn FnMut(u32, u16, String, Option<Vec<u8>>);
+
 thread_local! {
     /// Calls sent and not yet taken by their future, by number.
     static CALLS: RefCell<Calls> = RefCell::new(Calls::default());
-    /// The one callback every call settles through (no closure per call).
-    static ON_SETTLED: Closure<dyn FnMut(u32, JsValue, bool)> = Closure::new(on_settled);
+    /// The two callbacks every call settles through (no closure per call).
+    static ON_ANSWERED: Closure<AnsweredFn> = Closure::new(on_answered);
+    static ON_FAILED: Closure<dyn FnMut(u32, JsValue)> = Closure::new(on_failed);
 }
 
 #[derive(Default)]
@@ -547,15 +573,40 @@ struct Calls {
 
 enum CallState {
     Waiting(Option<Waker>),
-    Settled(Result<JsValue, JsValue>),
+    Settled(Result<Answered, JsValue>),
 }
 
-fn on_settled(id: u32, value: JsValue, ok: bool) {
+/// What a call's promise chain hands over: `body` is `None` when the declared length is past
+/// the limit.
+struct Answered {
+    status: u16,
+    headers: String,
+    body: Option<Vec<u8>>,
+}
+
+fn on_answered(id: u32, status: u16, headers: String, body: Option<Vec<u8>>) {
+    settle(
+        id,
+        Ok(Answered {
+            status,
+            headers,
+            body,
+        }),
+    );
+}
+
+fn on_failed(id: u32, error: JsValue) {
+    settle(id, Err(error));
+}
+
+fn settle(id: u32, result: Result<Answered, JsValue>) {
     let waker = CALLS.with(|calls| {
         let mut calls = calls.borrow_mut();
         // A call whose future was dropped (timed out, aborted) is no longer here.
         let state = calls.pending.get_mut(&id)?;
-        let result = if ok { Ok(value) } else { Err(value) };
+        if !matches!(state, CallState::Waiting(_)) {
+            return None;
+        }
         match std::mem::replace(state, CallState::Settled(result)) {
             CallState::Waiting(waker) => waker,
             CallState::Settled(_) => None,
@@ -585,7 +636,7 @@ impl PendingCall {
 }
 
 impl Future for PendingCall {
-    type Output = Result<JsValue, JsValue>;
+    type Output = Result<Answered, JsValue>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         CALLS.with(|calls| {

@@ -71,6 +71,21 @@ test("a statement timeout gives 408 and aborts the call upstream", async () => {
   await waitFor(() => upstream.aborted.includes("/slow/1"));
 });
 
+test("a body past maxResponseBytes fails its call with 502, with or without Content-Length", async () => {
+  const limited = await createClient({ mappings: mappingsFor(upstream.url), maxResponseBytes: 1000 });
+  const r = await limited.run(
+    "from big as small with id = 500\nfrom big as sized with id = 5000\nfrom big as chunked with id = 5000, chunked = 1",
+  );
+  assert.equal(r.body.small.details.status, 200);
+  assert.equal(r.body.small.result.pad.length, 490);
+  assert.equal(r.body.sized.details.status, 502);
+  assert.equal(r.body.chunked.details.status, 502);
+  assert.equal(r.status, 502);
+  // The upstream's headers come through: restQL copies a single statement's as `<id>-<name>`.
+  assert.equal(r.headers["small-x-kind"], "sized");
+  limited.close();
+});
+
 test("ignore-errors keeps the aggregated status at 200", async () => {
   const r = await client.run("from hero with id = 2\nfrom broken ignore-errors");
   assert.equal(r.status, 200);

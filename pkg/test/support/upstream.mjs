@@ -50,6 +50,17 @@ export async function startUpstream() {
       return;
     }
     if (kind === "broken") return send(503, { error: "down" });
+    // A body of about `id` bytes, with its Content-Length, or chunked without one.
+    if (kind === "big") {
+      const text = JSON.stringify({ pad: "x".repeat(Math.max(0, Number(id) - 10)) });
+      if (url.searchParams.has("chunked")) {
+        response.writeHead(200, { "content-type": "application/json", "x-kind": "chunked" });
+        response.write(text.slice(0, 5));
+        return response.end(text.slice(5));
+      }
+      response.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)), "x-kind": "sized" });
+      return response.end(text);
+    }
     if (kind === "echo") {
       let body = "";
       request.on("data", (chunk) => (body += chunk));
@@ -80,6 +91,7 @@ export function mappingsFor(url) {
     slow: `${url}/slow/:id?:ms`,
     late: `${url}/late/:id?:ms`,
     broken: `${url}/broken`,
+    big: `${url}/big/:id?:chunked`,
     echo: `${url}/echo`,
   };
 }
