@@ -1149,8 +1149,9 @@ mod tests {
     use futures::future::{Either, join, select};
     use serde_json::json;
 
-    #[test]
-    fn a_requester_gone_before_the_window_closes_takes_only_its_own_keys_out() {
+    /// A client whose `product` batches on `GET http://u/products` with the fields of
+    /// `batch` besides its key and request; each batch call answers its ids after 20 ms.
+    fn product_client(batch: Json) -> (VirtualClock, Rc<FakeTransport>, Client) {
         let clock = VirtualClock::new();
         let transport = Rc::new(FakeTransport::new(&clock, |r: &Request| {
             let ids: Vec<Json> = r
@@ -1162,9 +1163,12 @@ mod tests {
                 .collect();
             FakeReply::json(200, Json::Array(ids)).after(20)
         }));
+        let mut spec = json!({"on": "id", "request": "GET http://u/products"});
+        if let (Some(spec), Some(batch)) = (spec.as_object_mut(), batch.as_object()) {
+            spec.extend(batch.clone());
+        }
         let mappings = Mappings::from_json_value(&json!({
-            "product": {"url": "http://u/product/:id",
-                        "batch": {"on": "id", "request": "GET http://u/products", "window": 30}},
+            "product": {"url": "http://u/product/:id", "batch": spec},
         }))
         .unwrap_or_else(|e| panic!("{e}"));
         let client = Client::new(
@@ -1174,6 +1178,12 @@ mod tests {
             Options::default(),
             ClientConfig { cache: None },
         );
+        (clock, transport, client)
+    }
+
+    #[test]
+    fn a_requester_gone_before_the_window_closes_takes_only_its_own_keys_out() {
+        let (clock, transport, client) = product_client(json!({"window": 30}));
         let inputs = Inputs::default();
         // Dropped at 10 ms, inside the 30 ms window: key 1 was its alone, key 2 is shared.
         let dropped = async {
@@ -1201,23 +1211,7 @@ mod tests {
 
     #[test]
     fn a_key_nobody_waits_for_any_more_does_not_count_towards_a_full_chunk() {
-        let clock = VirtualClock::new();
-        let transport = Rc::new(FakeTransport::new(&clock, |_: &Request| {
-            FakeReply::json(200, json!([])).after(20)
-        }));
-        let mappings = Mappings::from_json_value(&json!({
-            "product": {"url": "http://u/product/:id",
-                        "batch": {"on": "id", "request": "GET http://u/products",
-                                  "window": 30, "max": 2}},
-        }))
-        .unwrap_or_else(|e| panic!("{e}"));
-        let client = Client::new(
-            transport.clone(),
-            Rc::new(clock.clone()),
-            mappings,
-            Options::default(),
-            ClientConfig { cache: None },
-        );
+        let (clock, transport, client) = product_client(json!({"window": 30, "max": 2}));
         let inputs = Inputs::default();
         // Key 1 is left at 5 ms; 2 and 3, from 10 ms, fill a chunk without it.
         let dropped = async {
