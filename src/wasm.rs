@@ -382,13 +382,13 @@ export function restqlSend(fetch, url, method, headers, body, limit, id, answere
     controllers.delete(id);
     failed(id, error);
   };
-  let response;
+  let responded;
   try {
-    response = Promise.resolve(fetch(url, init));
+    responded = Promise.resolve(fetch(url, init));
   } catch (error) {
-    response = Promise.reject(error);
+    responded = Promise.reject(error);
   }
-  response.then((response) => {
+  responded.then((response) => {
     let status;
     let flat = "";
     let tooLarge = false;
