@@ -80,6 +80,11 @@ fn setup_with(
     setup_mapped(mappings(window), cache, cache_control, options)
 }
 
+/// A client without a cache whose product batch has the fields of `batch`.
+fn setup_batch(batch: Json) -> Setup {
+    setup_mapped(mappings_with(batch), None, None, Options::default())
+}
+
 fn setup_mapped(
     mappings: Mappings,
     cache: Option<CacheConfig>,
@@ -199,12 +204,7 @@ fn a_window_in_milliseconds_collects_keys_of_runs_started_within_it() {
 
 #[test]
 fn a_full_chunk_goes_out_at_once_and_the_window_collects_the_rest() {
-    let s = setup_mapped(
-        mappings_with(json!({"window": 10, "max": 2})),
-        None,
-        None,
-        Options::default(),
-    );
+    let s = setup_batch(json!({"window": 10, "max": 2}));
     let (a, b) = s.staggered(
         "from product with id = [1, 2, 3]",
         "from product with id = [2, 4]",
@@ -240,12 +240,7 @@ fn a_full_chunk_goes_out_at_once_and_the_window_collects_the_rest() {
 
 #[test]
 fn keys_short_of_a_full_chunk_wait_for_the_window() {
-    let s = setup_mapped(
-        mappings_with(json!({"window": 10, "max": 2})),
-        None,
-        None,
-        Options::default(),
-    );
+    let s = setup_batch(json!({"window": 10, "max": 2}));
     let (_, b) = s.staggered(
         "from product with id = [1, 2, 3]",
         "from product with id = [2]",
@@ -266,12 +261,7 @@ fn keys_short_of_a_full_chunk_wait_for_the_window() {
 #[test]
 fn a_chunk_cut_by_the_url_limit_waits_for_the_window() {
     // Two keys reach `max`, but not within the URL limit: the window decides the chunks.
-    let s = setup_mapped(
-        mappings_with(json!({"window": 10, "max": 2, "max-url": 64})),
-        None,
-        None,
-        Options::default(),
-    );
+    let s = setup_batch(json!({"window": 10, "max": 2, "max-url": 64}));
     let long = "k".repeat(20);
     s.run(&format!(r#"from product with id = ["{long}1", "{long}2"]"#));
     let at: Vec<u64> = s.transport.calls().iter().map(|c| c.at_ms).collect();
