@@ -9,7 +9,7 @@ use std::rc::Rc;
 use serde_json::{Value as Json, json};
 
 use crate::exec::dispatch::Dispatcher;
-use crate::exec::{CacheConfig, Outcome, execute_with};
+use crate::exec::{CacheConfig, Outcome, StatementSink, execute_with};
 use crate::http::{Clock, Transport};
 use crate::mapping::Mappings;
 use crate::plan::{Inputs, Item, Options, plan};
@@ -88,8 +88,24 @@ impl Client {
         inputs: &Inputs,
         options: &Options,
     ) -> Outcome {
+        self.run_handing_out(query, source, inputs, options, None)
+            .await
+    }
+
+    /// [`Client::run_with`], handing each statement's part of the body to `sink` as soon as
+    /// it is final and the run is waiting for other calls (see [`StatementSink`]). The
+    /// outcome's body still holds every statement; a caller that has parsed the parts it was
+    /// handed can write the body without them ([`crate::ResponseBody::without`]).
+    pub async fn run_handing_out(
+        &self,
+        query: &Query,
+        source: &str,
+        inputs: &Inputs,
+        options: &Options,
+        sink: Option<StatementSink<'_>>,
+    ) -> Outcome {
         match plan(query, source, &self.mappings, inputs, options) {
-            Ok(plan) => execute_with(&plan, &self.dispatch).await,
+            Ok(plan) => execute_with(&plan, &self.dispatch, sink).await,
             Err(errors) => first_error(errors),
         }
     }

@@ -52,7 +52,9 @@ pub use syntax::{ParseOptions, parse_with};
 pub use validate::validate;
 
 pub use client::{Client, ClientConfig, ClientTotals};
-pub use exec::{CacheConfig, CallTrace, Outcome, ResponseBody, Stats, error_outcome, execute};
+pub use exec::{
+    CacheConfig, CallTrace, Outcome, ResponseBody, StatementSink, Stats, error_outcome, execute,
+};
 pub use http::{Clock, Request, Response, Transport, TransportError};
 pub use mapping::{MappingError, Mappings};
 pub use plan::{Inputs, Options, Plan, plan};

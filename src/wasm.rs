@@ -87,8 +87,19 @@ pub fn client_free(client: u32) {
 /// optional AbortSignal. Resolves to the JSON of `{status, headers, body, stats, trace?}`, or
 /// with `bodyText` to `[JSON of the rest, JSON of the body]` (for callers that send the body
 /// on as text); rejects with the signal's reason when it aborts.
+///
+/// `on_statement`, a function or undefined, is called with a statement's identifier and the
+/// JSON text of its part of the body as soon as that part is final and the run is idle,
+/// waiting for other calls; the body then holds `0` in that statement's place. Parsing a part
+/// there keeps it off the run's last hop.
 #[wasm_bindgen(js_name = clientRun)]
-pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue) -> Promise {
+pub fn client_run(
+    client: u32,
+    text: String,
+    inputs_json: &str,
+    signal: JsValue,
+    on_statement: JsValue,
+) -> Promise {
     let config = CLIENTS.with(|c| c.borrow().get(client as usize).cloned().flatten());
     let parsed = parse_inputs(inputs_json);
     future_to_promise(async move {
@@ -99,7 +110,13 @@ pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue)
             trace,
             body_text,
         } = parsed.map_err(|e| message_to_js("inputs", &e))?;
-        let answer = |outcome: &crate::Outcome| outcome_to_js(outcome, trace, body_text);
+        // Identifiers of the statements whose parts went to `on_statement`.
+        let handed_out: RefCell<Vec<String>> = RefCell::new(Vec::new());
+        let answer = |outcome: &crate::Outcome| {
+            let handed_out = handed_out.borrow();
+            let skip = |id: &str| handed_out.iter().any(|h| h == id);
+            outcome_to_js(outcome, trace, body_text, &skip)
+        };
         let query = match config.checked(&text) {
             Ok(query) => query,
             Err(errors) => return Ok(answer(&crate::first_error(errors))),
@@ -107,7 +124,27 @@ pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue)
         let mut options = config.client.options().clone();
         options.debug = debug;
         options.trace = trace;
-        let run = config.client.run_with(&query, &text, &inputs, &options);
+        let on_statement: Option<&Function> = on_statement.dyn_ref::<Function>();
+        let hand_out = |id: &str, part: &str| {
+            let Some(f) = on_statement else { return };
+            // A throwing callback loses its part, which the body then still holds.
+            if f.call2(
+                &JsValue::UNDEFINED,
+                &JsValue::from_str(id),
+                &JsValue::from_str(part),
+            )
+            .is_ok()
+            {
+                handed_out.borrow_mut().push(id.to_string());
+            }
+        };
+        let sink: Option<crate::StatementSink<'_>> = match on_statement {
+            Some(_) => Some(&hand_out),
+            None => None,
+        };
+        let run = config
+            .client
+            .run_handing_out(&query, &text, &inputs, &options, sink);
         if !signal.is_undefined() && !signal.is_null() {
             let signal: &AbortSignal = signal.unchecked_ref();
             if signal.aborted() {
@@ -135,7 +172,12 @@ pub fn client_run(client: u32, text: String, inputs_json: &str, signal: JsValue)
 /// one buffer; with `body_text`, `[the rest, the body]` as two texts. The body is written
 /// straight from the outcome (upstream bodies spliced in as they came, keys in their upstream
 /// order), which costs far less than rebuilding it as a value.
-fn outcome_to_js(outcome: &crate::Outcome, trace: bool, body_text: bool) -> JsValue {
+fn outcome_to_js(
+    outcome: &crate::Outcome,
+    trace: bool,
+    body_text: bool,
+    handed_out: &dyn Fn(&str) -> bool,
+) -> JsValue {
     // Lower-cased names, later ones replacing earlier ones, in name order.
     let mut headers: BTreeMap<String, &str> = BTreeMap::new();
     if let Some(cc) = &outcome.cache_control {
@@ -150,7 +192,7 @@ fn outcome_to_js(outcome: &crate::Outcome, trace: bool, body_text: bool) -> JsVa
     push_json(&mut out, &headers);
     if !body_text {
         out.extend_from_slice(b",\"body\":");
-        push_json(&mut out, &outcome.body);
+        push_json(&mut out, &outcome.body.without(handed_out));
     }
     let _ = write!(
         out,

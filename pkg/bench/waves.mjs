@@ -7,7 +7,10 @@
 // there (DataLoader) can send before the previous wave's last answer (negative).
 //
 //   node pkg/bench/waves.mjs [--scenario c] [--runs 100] [--warmup 300] [--latency 20]
-//                            [--clients dataloader,restql] [--peers DIR]
+//                            [--clients dataloader,restql] [--transport http|memory] [--peers DIR]
+//
+// `--transport memory` answers from the harness's data after the latency, with no sockets and
+// no JSON parsing in the getter: what is left is each client's own time.
 import { fork } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -24,6 +27,7 @@ const { values: opt } = parseArgs({
     warmup: { type: "string", default: "300" },
     latency: { type: "string", default: "20" },
     clients: { type: "string", default: "dataloader,restql" },
+    transport: { type: "string", default: "http" },
     peers: { type: "string", default: DEFAULT_PEERS },
   },
 });
@@ -35,7 +39,11 @@ const dataloader = await load("clients/dataloader.js");
 
 const server = fork(join(work, "server.js"), ["--port", "0", "--latency", opt.latency], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
 const port = await new Promise((resolve) => server.once("message", (m) => resolve(m.port)));
-const getter = createGetter({ base: `http://127.0.0.1:${port}` });
+const latency = Number(opt.latency);
+const getter =
+  opt.transport === "memory"
+    ? createGetter({ transport: "memory", lat: () => latency })
+    : createGetter({ base: `http://127.0.0.1:${port}` });
 
 // Every call of the current query: route, sent and answered (ms from the query's start).
 let calls = [];
@@ -91,7 +99,7 @@ for (let i = 0; i < total; i++) {
 }
 
 const f = (x) => x.toFixed(2);
-console.log(`scenario (${opt.scenario}), latency ${opt.latency} ms, ${opt.runs} runs after ${opt.warmup}, node ${process.version}; ms from the query's start, medians`);
+console.log(`scenario (${opt.scenario}), ${opt.transport}, latency ${opt.latency} ms, ${opt.runs} runs after ${opt.warmup}, node ${process.version}; ms from the query's start, medians`);
 for (const name of names) {
   const runs = samples[name];
   const shape = runs[0].waves;

@@ -128,13 +128,30 @@ export async function createClient(options = {}) {
       trace: Boolean(runOptions.trace),
       bodyText,
     };
+    // Statements' parts of the body, parsed as each one is final while the run waits for
+    // other calls; the body the run resolves to holds 0 in their place.
+    let parts;
+    const onStatement = bodyText
+      ? undefined
+      : (name, text) => {
+          if (parts === undefined) parts = new Map();
+          parts.set(name, JSON.parse(text));
+        };
     let answer;
     try {
-      answer = await loaded().clientRun(id, String(query), JSON.stringify(inputs), runOptions.signal ?? undefined);
+      answer = await loaded().clientRun(id, String(query), JSON.stringify(inputs), runOptions.signal ?? undefined, onStatement);
     } catch (thrown) {
       throw toRestqlError(thrown);
     }
     const outcome = JSON.parse(bodyText ? answer[0] : answer);
+    if (parts !== undefined && outcome.body !== null && typeof outcome.body === "object") {
+      // Defined rather than assigned: a statement may be called `__proto__`.
+      for (const [name, part] of parts) {
+        if (outcome.body[name] === 0) {
+          Object.defineProperty(outcome.body, name, { value: part, writable: true, enumerable: true, configurable: true });
+        }
+      }
+    }
     if (outcome.error && PHASES_THAT_THROW.includes(outcome.error.phase)) {
       throw RestqlError(outcome.error, [outcome.error]);
     }

@@ -63,6 +63,39 @@ test("a chained fan-out starts each item's next call when its own item is there"
   assert.ok(at("/hero/2") >= 600, `hero/2 went out at ${at("/hero/2")} ms`);
 });
 
+test("a statement's part of the body is parsed while the run waits for a slower one", async () => {
+  const query = "from hero with id = [1, 2] only name\nfrom slow with id = 3, ms = 300\nfrom sidekick with id = 10 hidden";
+  // Every text JSON.parse reads during the run, and when.
+  const parsed = [];
+  const parse = JSON.parse;
+  JSON.parse = function (text, reviver) {
+    parsed.push({ at: performance.now(), text: String(text) });
+    return parse.call(this, text, reviver);
+  };
+  const start = performance.now();
+  let r;
+  try {
+    r = await client.run(query);
+  } finally {
+    JSON.parse = parse;
+  }
+  const heroPart = parsed.find((p) => p.text.startsWith('{"details":[') && p.text.includes("Batman"));
+  assert.ok(heroPart, `no part of hero's alone among ${parsed.map((p) => p.text.slice(0, 40))}`);
+  assert.ok(heroPart.at - start < 250, `hero's part was parsed at ${heroPart.at - start} ms`);
+  assert.ok(!parsed.some((p) => p.text.startsWith('{"details":{') && p.text.includes("Robin")), "a hidden statement is never handed out");
+  assert.equal(r.status, 200);
+  // The body is whole, in restQL's order, as if written at the end.
+  assert.deepEqual(Object.keys(r.body), ["hero", "slow"]);
+  assert.deepEqual(r.body.hero, {
+    details: [
+      { status: 200, success: true, metadata: {} },
+      { status: 200, success: true, metadata: {} },
+    ],
+    result: [{ name: "Batman" }, { name: "Wonder Woman" }],
+  });
+  assert.deepEqual(r.body.slow.result, { slow: true });
+});
+
 test("a statement timeout gives 408 and aborts the call upstream", async () => {
   const r = await client.run("from slow timeout 100 with id = 1, ms = 3000");
   assert.equal(r.body.slow.details.status, 408);

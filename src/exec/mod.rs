@@ -28,7 +28,7 @@ use crate::plan::{
 };
 pub use cache::{CacheConfig, storable_for};
 use dispatch::{Dispatcher, Fetch, Fetched, ItemBody, ItemReply, Reply, Served};
-pub use shape::{Outcome, ResponseBody, Stats};
+pub use shape::{Outcome, ResponseBody, StatementSink, Stats};
 pub use trace::CallTrace;
 
 /// What one multiplexed item got: an upstream answer, a timeout, a transport error or a skip.
@@ -160,20 +160,25 @@ fn too_large(limit: usize) -> String {
 /// Run a plan. Never fails: query-level errors (deadline, limits) are an [`Outcome`] with
 /// `error` set and restQL's `{"error": ...}` body.
 pub async fn execute(plan: &Plan<'_>, transport: &dyn Transport, clock: &dyn Clock) -> Outcome {
-    execute_with(plan, &Dispatcher::for_run(transport, clock)).await
+    execute_with(plan, &Dispatcher::for_run(transport, clock), None).await
 }
 
-/// [`execute`] through a dispatcher (a single run's, or a client's shared one).
-pub(crate) async fn execute_with(plan: &Plan<'_>, dispatch: &Dispatcher<'_>) -> Outcome {
+/// [`execute`] through a dispatcher (a single run's, or a client's shared one), handing each
+/// statement's part of the body to `sink` in the run's idle time once it is final.
+pub(crate) async fn execute_with(
+    plan: &Plan<'_>,
+    dispatch: &Dispatcher<'_>,
+    sink: Option<StatementSink<'_>>,
+) -> Outcome {
     let clock = &*dispatch.clock;
     let started = clock.now_ms();
-    let run = std::pin::pin!(run_statements(plan, dispatch, started));
+    let run = std::pin::pin!(run_statements(plan, dispatch, started, sink));
     let deadline = clock.sleep(plan.deadline_ms);
     let outcome = match select(run, deadline).await {
         // The duration is set below, for every outcome.
         Either::Left((Ok((results, answers, stats, trace)), _)) => Outcome {
             trace,
-            ..shape::shape(plan, results, Rc::new(answers), stats)
+            ..shape::shape(plan, results, answers, stats)
         },
         Either::Left((Err(error), _)) => error_outcome(error),
         Either::Right(_) => {
@@ -463,6 +468,20 @@ type Results = Vec<Option<Tree<usize>>>;
 /// The statements' answer trees, the answers they index, stats and the call trace.
 type RunResult = (Vec<Tree<usize>>, Vec<Answer>, Stats, Vec<CallTrace>);
 
+/// How long after a statement's part became final it is handed out if the run still waits:
+/// a timer, so that it runs in a task of its own, after the calls, windows and socket writes
+/// the same answers led to (a zero-delay sleep is due at once).
+const IDLE_AFTER_MS: u64 = 1;
+
+/// Why the run's wait ended.
+enum Woke {
+    Answers,
+    /// The idle timer: statements' parts can be handed out.
+    Idle,
+    /// Nothing is in flight.
+    Nothing,
+}
+
 /// What one sent call came back with.
 struct Sent {
     id: usize,
@@ -478,6 +497,7 @@ async fn run_statements(
     plan: &Plan<'_>,
     dispatch: &Dispatcher<'_>,
     run_start: u64,
+    sink: Option<StatementSink<'_>>,
 ) -> Result<RunResult, Error> {
     let clock = &*dispatch.clock;
     // The trace and debug output's response times are what the clock is read for, besides
@@ -533,6 +553,13 @@ async fn run_statements(
     let mut ended_items: Vec<(usize, usize)> = Vec::new();
     let mut arrived: Vec<Sent> = Vec::new();
     let mut held: FxHashMap<usize, HeldItems> = FxHashMap::default();
+    // Statements whose part of the body is final when they end, not yet handed to the sink;
+    // handed over when the idle timer fires while the run waits.
+    let mut to_hand_out: Vec<bool> = match sink {
+        Some(_) => (0..n).map(|i| shape::final_at_end(plan, i)).collect(),
+        None => vec![false; n],
+    };
+    let mut idle: Option<LocalBoxFuture<'static, ()>> = None;
 
     loop {
         let mut progressed = true;
@@ -746,21 +773,49 @@ async fn run_statements(
         if results.iter().all(Option::is_some) {
             break;
         }
+        if idle.is_none() && (0..n).any(|i| to_hand_out[i] && results[i].is_some()) {
+            idle = Some(clock.sleep(IDLE_AFTER_MS));
+        }
         // Every answer that is there, so that items ending together start their followers
         // together.
-        let any = std::future::poll_fn(|cx| {
+        let woke = std::future::poll_fn(|cx| {
             while let std::task::Poll::Ready(Some(sent)) = in_flight.poll_next_unpin(cx) {
                 arrived.push(sent);
             }
-            match (arrived.is_empty(), in_flight.is_empty()) {
-                (false, _) => std::task::Poll::Ready(true),
-                (true, true) => std::task::Poll::Ready(false),
-                (true, false) => std::task::Poll::Pending,
+            if !arrived.is_empty() {
+                return std::task::Poll::Ready(Woke::Answers);
+            }
+            if let Some(timer) = &mut idle
+                && timer.poll_unpin(cx).is_ready()
+            {
+                return std::task::Poll::Ready(Woke::Idle);
+            }
+            if in_flight.is_empty() {
+                std::task::Poll::Ready(Woke::Nothing)
+            } else {
+                std::task::Poll::Pending
             }
         })
         .await;
-        if !any {
-            break;
+        match woke {
+            Woke::Nothing => break,
+            Woke::Answers => {}
+            Woke::Idle => {
+                idle = None;
+                if let Some(sink) = sink {
+                    for (i, result) in results.iter().enumerate() {
+                        if let Some(tree) = result
+                            && std::mem::take(&mut to_hand_out[i])
+                        {
+                            sink(
+                                plan.statements[i].id,
+                                &shape::statement_text(plan, i, tree, &all),
+                            );
+                        }
+                    }
+                }
+                continue;
+            }
         }
         for sent in arrived.drain(..) {
             match sent.served {

@@ -256,10 +256,10 @@ pub struct Stats {
 pub(crate) fn shape(
     plan: &Plan<'_>,
     results: Vec<Tree<usize>>,
-    answers: Rc<Vec<Answer>>,
+    answers: Vec<Answer>,
     stats: Stats,
 ) -> Outcome {
-    let all = &*answers;
+    let all = &answers[..];
     // Status, Cache-Control, header copies and details, from visible statements only.
     let mut headers = Vec::new();
     let mut status = 200;
@@ -291,18 +291,14 @@ pub(crate) fn shape(
                 headers.push((format!("{}-{}", sp.id, name), value.clone()));
             }
         }
-        details.push(Some(tree.map(&mut |&a| Detail {
-            status: all[a].status,
-            ignore,
-            debug: plan.options.debug.then(|| debug_of(&all[a])).flatten(),
-        })));
+        details.push(Some(details_of(tree, all, ignore, plan.options.debug)));
     }
 
     // `only`, per item; unfiltered bodies stay shared with the answers until written.
     let mut views: Vec<Option<Tree<ResultItem>>> = results
         .into_iter()
         .zip(&plan.statements)
-        .map(|(tree, sp)| result_of(tree, &answers, sp.only.as_ref()))
+        .map(|(tree, sp)| result_of(&tree, all, sp.only.as_ref()))
         .collect();
 
     // `in`, in query order; the inserted statement loses its result.
@@ -323,8 +319,13 @@ pub(crate) fn shape(
             continue;
         };
         if let Some(dest) = views[t].take() {
-            let mut dest = tree_to_json(&dest);
-            insert_in(&mut dest, path, &tree_to_json(&inserted), multiplexed[i]);
+            let mut dest = tree_to_json(&dest, all);
+            insert_in(
+                &mut dest,
+                path,
+                &tree_to_json(&inserted, all),
+                multiplexed[i],
+            );
             views[t] = Some(Tree::Leaf(ResultItem::Owned(dest)));
         }
     }
@@ -349,7 +350,7 @@ pub(crate) fn shape(
             cache.header_value()
         },
         headers,
-        body: ResponseBody(BodyKind::Statements(statements)),
+        body: ResponseBody(BodyKind::Statements(Rc::new(answers), statements)),
         stats,
         trace: Vec::new(),
         error: None,
@@ -365,8 +366,8 @@ pub struct ResponseBody(BodyKind);
 enum BodyKind {
     /// `{"error": message}`.
     Error(Json),
-    /// Visible statements, sorted by identifier.
-    Statements(Vec<StatementView>),
+    /// Visible statements, sorted by identifier, and the run's answers their results index.
+    Statements(Rc<Vec<Answer>>, Vec<StatementView>),
 }
 
 #[derive(Debug, Clone)]
@@ -391,7 +392,7 @@ enum ResultItem {
     Owned(Json),
     /// The answer's body as it came (JSON, or text written as a JSON string): an index into
     /// the run's answers.
-    Shared(Rc<Vec<Answer>>, usize),
+    Shared(usize),
     /// An item without a body inside a multiplexed result.
     Null,
 }
@@ -427,27 +428,112 @@ impl PartialEq<Json> for ResponseBody {
 
 impl Serialize for ResponseBody {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match &self.0 {
-            BodyKind::Error(j) => j.serialize(s),
-            BodyKind::Statements(statements) => {
-                let mut m = s.serialize_map(Some(statements.len()))?;
-                for st in statements {
-                    m.serialize_entry(&st.id, st)?;
-                }
-                m.end()
-            }
-        }
+        self.without(&|_| false).serialize(s)
     }
 }
 
-impl Serialize for StatementView {
+impl ResponseBody {
+    /// The body with a `0` in place of each statement `handed_out` names: a statement whose
+    /// part was written and handed out while the run went on (see [`StatementSink`]).
+    pub fn without<'a>(&'a self, handed_out: &'a dyn Fn(&str) -> bool) -> impl Serialize + 'a {
+        struct Without<'a>(&'a ResponseBody, &'a dyn Fn(&str) -> bool);
+        impl Serialize for Without<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match &(self.0).0 {
+                    BodyKind::Error(j) => j.serialize(s),
+                    BodyKind::Statements(all, statements) => {
+                        let mut m = s.serialize_map(Some(statements.len()))?;
+                        for st in statements {
+                            if (self.1)(&st.id) {
+                                m.serialize_entry(&st.id, &0)?;
+                            } else {
+                                m.serialize_entry(&st.id, &ViewOut(st, all))?;
+                            }
+                        }
+                        m.end()
+                    }
+                }
+            }
+        }
+        Without(self, handed_out)
+    }
+}
+
+/// Called with a statement's identifier and the JSON text of its part of the body
+/// (`{details, result}`), once it has ended and nothing left in the run can change that part,
+/// while the run waits for other statements' calls: the part is written in the run's idle time
+/// rather than after its last answer.
+pub type StatementSink<'a> = &'a dyn Fn(&str, &str);
+
+/// Whether statement `i`'s part of the body is final when it ends: visible, and in no `in`
+/// (which moves a result into another statement's).
+pub(crate) fn final_at_end(plan: &Plan<'_>, i: usize) -> bool {
+    let sp = &plan.statements[i];
+    !sp.statement.hidden
+        && sp.statement.in_target.is_none()
+        && !plan.statements.iter().any(|other| {
+            other
+                .statement
+                .in_target
+                .as_ref()
+                .and_then(|t| t.path.first())
+                .is_some_and(|name| *name == sp.id)
+        })
+}
+
+/// The JSON text of statement `i`'s part of the body, as [`shape`] writes it.
+pub(crate) fn statement_text(
+    plan: &Plan<'_>,
+    i: usize,
+    tree: &Tree<usize>,
+    all: &[Answer],
+) -> String {
+    let sp = &plan.statements[i];
+    let view = StatementView {
+        id: String::new(),
+        details: details_of(tree, all, sp.statement.ignore_errors, plan.options.debug),
+        result: result_of(tree, all, sp.only.as_ref()),
+    };
+    serde_json::to_string(&ViewOut(&view, all)).unwrap_or_default()
+}
+
+fn details_of(tree: &Tree<usize>, all: &[Answer], ignore: bool, debug: bool) -> Tree<Detail> {
+    tree.map(&mut |&a| Detail {
+        status: all[a].status,
+        ignore,
+        debug: debug.then(|| debug_of(&all[a])).flatten(),
+    })
+}
+
+/// A statement's part of the body, over the answers its results index.
+struct ViewOut<'a>(&'a StatementView, &'a [Answer]);
+
+impl Serialize for ViewOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("details", &self.details)?;
-        if let Some(result) = &self.result {
-            m.serialize_entry("result", result)?;
+        m.serialize_entry("details", &self.0.details)?;
+        if let Some(result) = &self.0.result {
+            m.serialize_entry("result", &ResultOut(result, self.1))?;
         }
         m.end()
+    }
+}
+
+/// A tree of results, over the answers they index.
+struct ResultOut<'a>(&'a Tree<ResultItem>, &'a [Answer]);
+
+impl Serialize for ResultOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Tree::Leaf(item) => item.write(self.1, s),
+            Tree::Group(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&ResultOut(item, self.1))?;
+                }
+                seq.end()
+            }
+        }
     }
 }
 
@@ -474,11 +560,11 @@ impl Serialize for Detail {
     }
 }
 
-impl Serialize for ResultItem {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl ResultItem {
+    fn write<S: Serializer>(&self, all: &[Answer], s: S) -> Result<S::Ok, S::Error> {
         match self {
             ResultItem::Owned(j) => j.serialize(s),
-            ResultItem::Shared(all, a) => match &all[*a].body {
+            ResultItem::Shared(a) => match &all[*a].body {
                 Body::Json(j) => j.serialize(s),
                 Body::Raw(raw) => raw.serialize(s),
                 Body::Text(t) => s.serialize_str(t),
@@ -504,8 +590,8 @@ impl<T: Serialize> Serialize for Tree<T> {
     }
 }
 
-fn tree_to_json(tree: &Tree<ResultItem>) -> Json {
-    serde_json::to_value(tree).unwrap_or(Json::Null)
+fn tree_to_json(tree: &Tree<ResultItem>, all: &[Answer]) -> Json {
+    serde_json::to_value(ResultOut(tree, all)).unwrap_or(Json::Null)
 }
 
 /// restQL's status normalisation: 201 and 204 count as 200; no status counts as 500.
@@ -520,32 +606,25 @@ fn normalise(status: u16) -> u16 {
 /// The `result` of a statement: an item's body (filtered), or an array parallel to the
 /// multiplexing, omitted when every item has an empty body.
 fn result_of(
-    tree: Tree<usize>,
-    all: &Rc<Vec<Answer>>,
+    tree: &Tree<usize>,
+    all: &[Answer],
     only: Option<&OnlyTree>,
 ) -> Option<Tree<ResultItem>> {
-    fn item(a: usize, all: &Rc<Vec<Answer>>, only: Option<&OnlyTree>) -> ResultItem {
-        let answer = &all[a];
-        match (&answer.body, only) {
-            (Body::Empty, _) => ResultItem::Null,
-            (Body::Json(_) | Body::Raw(_), Some(o)) => match answer.json() {
-                Some(j) => ResultItem::Owned(o.apply(&j)),
-                None => ResultItem::Shared(Rc::clone(all), a),
-            },
-            _ => ResultItem::Shared(Rc::clone(all), a),
-        }
-    }
-    fn walk(tree: Tree<usize>, all: &Rc<Vec<Answer>>, only: Option<&OnlyTree>) -> Tree<ResultItem> {
-        match tree {
-            Tree::Leaf(a) => Tree::Leaf(item(a, all, only)),
-            Tree::Group(items) => {
-                Tree::Group(items.into_iter().map(|i| walk(i, all, only)).collect())
-            }
-        }
-    }
     let mut any = false;
     tree.for_each(&mut |&a| any |= !matches!(all[a].body, Body::Empty));
-    any.then(|| walk(tree, all, only))
+    any.then(|| {
+        tree.map(&mut |&a| {
+            let answer = &all[a];
+            match (&answer.body, only) {
+                (Body::Empty, _) => ResultItem::Null,
+                (Body::Json(_) | Body::Raw(_), Some(o)) => match answer.json() {
+                    Some(j) => ResultItem::Owned(o.apply(&j)),
+                    None => ResultItem::Shared(a),
+                },
+                _ => ResultItem::Shared(a),
+            }
+        })
+    })
 }
 
 /// `details.debug` of a call: what was sent and what came back.
