@@ -44,6 +44,10 @@ fn setup() -> (VirtualClock, Rc<FakeTransport>, Client) {
 type Handed = Vec<(String, String, u64, usize)>;
 
 fn run(query: &str) -> (Outcome, Handed) {
+    run_with(query, &Options::default())
+}
+
+fn run_with(query: &str, options: &Options) -> (Outcome, Handed) {
     let (clock, transport, client) = setup();
     let handed: RefCell<Handed> = RefCell::new(Vec::new());
     let sink = |id: &str, part: &str| {
@@ -56,13 +60,7 @@ fn run(query: &str) -> (Outcome, Handed) {
     };
     let query_ast = restql::check(query).unwrap_or_else(|e| panic!("{e:?}"));
     let outcome = clock
-        .run(client.run_handing_out(
-            &query_ast,
-            query,
-            &Inputs::default(),
-            &Options::default(),
-            Some(&sink),
-        ))
+        .run(client.run_handing_out(&query_ast, query, &Inputs::default(), options, Some(&sink)))
         .unwrap_or_else(|| panic!("the run never ended"));
     (outcome, handed.into_inner())
 }
@@ -159,4 +157,21 @@ fn statements_ending_with_the_run_are_not_handed_out() {
         outcome.body.to_json()["other"]["result"],
         json!({"id": 2, "next": 3})
     );
+}
+
+#[test]
+fn a_run_past_its_deadline_answers_the_error_whatever_was_handed_out() {
+    let options = Options {
+        query_deadline_ms: 30,
+        ..Options::default()
+    };
+    let (outcome, handed) = run_with("from product with id = 1\nfrom slow with id = 7", &options);
+    assert_eq!(handed.len(), 1, "product's part went out at 21 ms");
+    assert_eq!(
+        outcome.error.map(|e| e.code.as_str()),
+        Some("query-timeout")
+    );
+    let skip = |id: &str| handed.iter().any(|h| h.0 == id);
+    let text = serde_json::to_string(&outcome.body.without(&skip)).unwrap_or_default();
+    assert_eq!(part(&text), json!({"error": "timeout: query timed out"}));
 }

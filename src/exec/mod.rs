@@ -557,7 +557,7 @@ async fn run_statements(
     // handed over when the idle timer fires while the run waits.
     let mut to_hand_out: Vec<bool> = match sink {
         Some(_) => (0..n).map(|i| shape::final_at_end(plan, i)).collect(),
-        None => vec![false; n],
+        None => Vec::new(),
     };
     let mut idle: Option<LocalBoxFuture<'static, ()>> = None;
 
@@ -773,7 +773,12 @@ async fn run_statements(
         if results.iter().all(Option::is_some) {
             break;
         }
-        if idle.is_none() && (0..n).any(|i| to_hand_out[i] && results[i].is_some()) {
+        if idle.is_none()
+            && to_hand_out
+                .iter()
+                .zip(&results)
+                .any(|(&hand_out, result)| hand_out && result.is_some())
+        {
             idle = Some(clock.sleep(IDLE_AFTER_MS));
         }
         // Every answer that is there, so that items ending together start their followers
