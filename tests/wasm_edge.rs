@@ -55,7 +55,13 @@ fn global(name: &str) -> JsValue {
 /// Runs `query` once on a client of its own and frees the client; what `clientRun` resolves to.
 async fn run_once(config: &str, fetch: Function, query: &str, inputs: &str) -> JsValue {
     let client = client_new(config, fetch).expect("a client");
-    let run = client_run(client, query.into(), inputs, JsValue::UNDEFINED);
+    let run = client_run(
+        client,
+        query.into(),
+        inputs,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    );
     let out = JsFuture::from(run).await.expect("resolves");
     client_free(client);
     out
@@ -247,7 +253,13 @@ async fn an_aborted_signal_rejects_the_run_and_aborts_its_calls() {
         .call0(&JsValue::UNDEFINED)
         .expect("an AbortController");
     let signal = Reflect::get(&controller, &"signal".into()).expect("its signal");
-    let run = client_run(client, "from slow with id = 2".into(), "{}", signal);
+    let run = client_run(
+        client,
+        "from slow with id = 2".into(),
+        "{}",
+        signal,
+        JsValue::UNDEFINED,
+    );
     // Abort once the call is on the wire (a signal aborted before the run starts sends nothing).
     let wait = Function::new_no_args("return new Promise((resolve) => setTimeout(resolve, 20))")
         .call0(&JsValue::UNDEFINED)
@@ -277,8 +289,15 @@ async fn a_client_reuses_parsed_queries_by_text_and_never_caches_errors() {
         answering_fetch("__restql_cache_calls"),
     )
     .expect("a client");
-    let run =
-        |text: &str| JsFuture::from(client_run(client, text.into(), "{}", JsValue::UNDEFINED));
+    let run = |text: &str| {
+        JsFuture::from(client_run(
+            client,
+            text.into(),
+            "{}",
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        ))
+    };
     for (text, id) in [
         ("from hero with id = 1", 1),
         ("from hero with id = 2", 2),
@@ -305,4 +324,63 @@ async fn a_client_reuses_parsed_queries_by_text_and_never_caches_errors() {
         assert_eq!(out["status"], 400);
     }
     client_free(client);
+}
+
+#[wasm_bindgen_test]
+async fn a_statement_part_goes_to_on_statement_while_the_run_waits_and_the_body_holds_0() {
+    // `hero` answers at once, `slow` 50 ms later.
+    let fetch = Function::new_with_args(
+        "url, init",
+        r#"const slow = url.includes("/slow/");
+           const body = new TextEncoder().encode(JSON.stringify({ slow }));
+           const answer = { status: 200, headers: [], arrayBuffer: () => Promise.resolve(body.buffer) };
+           return new Promise((resolve) => setTimeout(resolve, slow ? 50 : 0, answer));"#,
+    );
+    let client = client_new(
+        r#"{"mappings": {"hero": "http://h.test/hero/:id", "slow": "http://h.test/slow/:id"}}"#,
+        fetch,
+    )
+    .expect("a client");
+    let on_statement = Function::new_with_args(
+        "name, text",
+        r#"(globalThis.__restql_parts ||= []).push([name, text]);"#,
+    );
+    let run = client_run(
+        client,
+        "from hero with id = 1\nfrom slow with id = 2".into(),
+        "{}",
+        JsValue::UNDEFINED,
+        on_statement.into(),
+    );
+    let out = json(
+        &JsFuture::from(run)
+            .await
+            .expect("resolves")
+            .as_string()
+            .expect("text"),
+    );
+    client_free(client);
+    let parts: Vec<(String, String)> = parts_of(&global("__restql_parts")).unwrap_or_default();
+    assert_eq!(parts.len(), 1, "{parts:?}");
+    assert_eq!(parts[0].0, "hero");
+    assert_eq!(
+        json(&parts[0].1),
+        serde_json::json!({
+            "details": {"status": 200, "success": true, "metadata": {}},
+            "result": {"slow": false}
+        })
+    );
+    assert_eq!(out["body"]["hero"], 0, "{out}");
+    assert_eq!(out["body"]["slow"]["result"]["slow"], true);
+}
+
+/// `[[name, text], ...]` from JS.
+fn parts_of(list: &JsValue) -> Option<Vec<(String, String)>> {
+    let list: &js_sys::Array = wasm_bindgen::JsCast::dyn_ref(list)?;
+    list.iter()
+        .map(|pair| {
+            let pair: &js_sys::Array = wasm_bindgen::JsCast::dyn_ref(&pair)?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
 }
