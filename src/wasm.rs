@@ -27,6 +27,12 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use crate::http::{Clock, Request, Response, Transport, TransportError};
 use crate::{CacheConfig, Errors, Inputs, Mappings, Options, Query};
 
+// The module's allocator: talc in place of the default dlmalloc. A run allocates and frees a
+// few hundred small blocks (answers, items, trees); talc serves them in fewer instructions
+// and weighs less in the module.
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// Parse and validate; the canonical JSON of the query, or throws the errors' JSON.
 #[wasm_bindgen(js_name = parse)]
 pub fn parse_to_json(text: &str) -> Result<String, JsValue> {

@@ -3,7 +3,9 @@
 // client CPU per query, for scenarios (a), (b), (c). restql runs with the harness's batch
 // routes declared in its mappings (`restql`) and without (`restql-per-id`).
 //
-//   node pkg/bench/batching.mjs [--peers DIR] [-- run.js flags]
+//   node [node flags] pkg/bench/batching.mjs [--peers DIR] [-- run.js flags]
+//
+// Node's flags (e.g. V8's) are passed on to the harness's process.
 //
 // Examples (run.js flags): `-- --scenarios a,b,c --runs 50`, the per-item cost case
 // `-- --scenarios c --per-item 1`, growth `-- --scenarios c --n 1000 --unique 1000`.
@@ -41,5 +43,5 @@ await writeFile(runJs, source);
 
 const args = positionals.length ? positionals : ["--scenarios", "a,b,c"];
 if (!args.includes("--clients")) args.push("--clients", "promise-all,mini,dataloader,falcor,restql,restql-per-id");
-const run = spawnSync(process.execPath, [runJs, ...args], { cwd: work, stdio: "inherit" });
+const run = spawnSync(process.execPath, [...process.execArgv, runJs, ...args], { cwd: work, stdio: "inherit" });
 process.exit(run.status ?? 1);

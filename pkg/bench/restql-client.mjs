@@ -6,6 +6,8 @@
 // The harness's getter returns parsed objects; restql receives bytes, as from a real fetch
 // (each path's JSON is encoded once and cached), and parses them in wasm.
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const ORIGIN = "http://upstream.test";
 const encoder = new TextEncoder();
@@ -13,10 +15,12 @@ const HEADERS = [["content-type", "application/json"]];
 
 /**
  * `build`: `server` (what Node loads) or `browser` (the size-tuned module browsers load, here
- * run by Node).
+ * run by Node). `packageDir`: another built copy of the package to load (its Node entry), in
+ * place of this one.
  */
-export async function createRestqlClient({ get, p, batch = true, build = "server" }) {
-  const { init, createClient } = await import(build === "browser" ? "../index.js" : "../node.js");
+export async function createRestqlClient({ get, p, batch = true, build = "server", packageDir }) {
+  const entry = packageDir ? pathToFileURL(join(packageDir, "node.js")).href : build === "browser" ? "../index.js" : "../node.js";
+  const { init, createClient } = await import(entry);
   const encoded = new Map();
   const fetchOverGetter = (url) => {
     const path = url.slice(ORIGIN.length);
