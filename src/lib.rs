@@ -53,7 +53,8 @@ pub use validate::validate;
 
 pub use client::{Client, ClientConfig, ClientTotals};
 pub use exec::{
-    CacheConfig, CallTrace, Outcome, ResponseBody, StatementSink, Stats, error_outcome, execute,
+    CacheConfig, CallTrace, Outcome, ResponseBody, StatementPart, StatementSink, Stats,
+    error_outcome, execute,
 };
 pub use http::{Clock, Request, Response, Transport, TransportError};
 pub use mapping::{MappingError, Mappings};

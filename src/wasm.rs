@@ -131,13 +131,13 @@ pub fn client_run(
         options.debug = debug;
         options.trace = trace;
         let on_statement: Option<&Function> = on_statement.dyn_ref::<Function>();
-        let hand_out = |id: &str, part: &str| {
+        let hand_out = |id: &str, part: &crate::StatementPart<'_>| {
             let Some(f) = on_statement else { return };
             // A throwing callback loses its part, which the body then still holds.
             if f.call2(
                 &JsValue::UNDEFINED,
                 &JsValue::from_str(id),
-                &JsValue::from_str(part),
+                &JsValue::from_str(&part.compact_text()),
             )
             .is_ok()
             {
@@ -175,7 +175,9 @@ pub fn client_run(
 }
 
 /// `{status, headers, body, stats, trace?, error}` as JSON text (`trace` when asked for), in
-/// one buffer; with `body_text`, `[the rest, the body]` as two texts. The body is written
+/// one buffer, the body's details in their compact form (the package's JS makes the
+/// objects); with `body_text`, `[the rest, the body]` as two texts, the body as restQL writes
+/// it. The body is written
 /// straight from the outcome (upstream bodies spliced in as they came, keys in their upstream
 /// order), which costs far less than rebuilding it as a value.
 fn outcome_to_js(
@@ -198,7 +200,7 @@ fn outcome_to_js(
     push_json(&mut out, &headers);
     if !body_text {
         out.extend_from_slice(b",\"body\":");
-        push_json(&mut out, &outcome.body.without(handed_out));
+        push_json(&mut out, &outcome.body.compact_without(handed_out));
     }
     let _ = write!(
         out,

@@ -40,8 +40,9 @@ fn setup() -> (VirtualClock, Rc<FakeTransport>, Client) {
     (clock, transport, client)
 }
 
-/// Each part handed out: the statement, its text, the virtual time and the calls sent by then.
-type Handed = Vec<(String, String, u64, usize)>;
+/// Each part handed out: the statement, its text, the virtual time, the calls sent by then and
+/// its compact text.
+type Handed = Vec<(String, String, u64, usize, String)>;
 
 fn run(query: &str) -> (Outcome, Handed) {
     run_with(query, &Options::default())
@@ -50,12 +51,13 @@ fn run(query: &str) -> (Outcome, Handed) {
 fn run_with(query: &str, options: &Options) -> (Outcome, Handed) {
     let (clock, transport, client) = setup();
     let handed: RefCell<Handed> = RefCell::new(Vec::new());
-    let sink = |id: &str, part: &str| {
+    let sink = |id: &str, part: &restql::StatementPart<'_>| {
         handed.borrow_mut().push((
             id.to_string(),
-            part.to_string(),
+            part.text(),
             clock.now_ms(),
             transport.calls().len(),
+            part.compact_text(),
         ));
     };
     let query_ast = restql::check(query).unwrap_or_else(|e| panic!("{e:?}"));
@@ -75,7 +77,7 @@ fn a_chained_statement_is_handed_out_after_the_call_it_led_to_and_before_the_run
     assert_eq!(outcome.status, 200);
     let names: Vec<&str> = handed.iter().map(|h| h.0.as_str()).collect();
     assert_eq!(names, vec!["product"], "the last statement ends the run");
-    let (_, text, at, sent) = &handed[0];
+    let (_, text, at, sent, _) = &handed[0];
     assert_eq!(
         *at, 21,
         "a millisecond after product's answer, the run idle"
@@ -174,4 +176,36 @@ fn a_run_past_its_deadline_answers_the_error_whatever_was_handed_out() {
     let skip = |id: &str| handed.iter().any(|h| h.0 == id);
     let text = serde_json::to_string(&outcome.body.without(&skip)).unwrap_or_default();
     assert_eq!(part(&text), json!({"error": "timeout: query timed out"}));
+}
+
+#[test]
+fn compact_details_are_statuses_plus_1000_under_ignore_errors_and_keep_debug_output_whole() {
+    let (outcome, handed) =
+        run("from product with id = [1, 2] ignore-errors\nfrom slow with id = 7");
+    assert_eq!(handed.len(), 1);
+    let result = json!([{"id": 1, "next": 2}, {"id": 2, "next": 3}]);
+    assert_eq!(
+        part(&handed[0].4),
+        json!({"details": [1200, 1200], "result": result})
+    );
+    let ignored = json!({"status": 200, "success": true, "metadata": {"ignore-errors": "ignore"}});
+    assert_eq!(part(&handed[0].1)["details"], json!([ignored, ignored]));
+    let text = serde_json::to_string(&outcome.body.compact_without(&|_| false)).unwrap_or_default();
+    assert_eq!(
+        part(&text),
+        json!({
+            "product": {"details": [1200, 1200], "result": result},
+            "slow": {"details": 200, "result": {"id": 7}}
+        })
+    );
+
+    let debug = Options {
+        debug: true,
+        ..Options::default()
+    };
+    let (outcome, _) = run_with("from slow with id = 7", &debug);
+    let text = serde_json::to_string(&outcome.body.compact_without(&|_| false)).unwrap_or_default();
+    let details = &part(&text)["slow"]["details"];
+    assert_eq!(details["status"], 200, "{details}");
+    assert!(details["debug"].is_object(), "{details}");
 }

@@ -28,7 +28,7 @@ use crate::plan::{
 };
 pub use cache::{CacheConfig, storable_for};
 use dispatch::{Dispatcher, Fetch, Fetched, ItemBody, ItemReply, Reply, Served};
-pub use shape::{Outcome, ResponseBody, StatementSink, Stats};
+pub use shape::{Outcome, ResponseBody, StatementPart, StatementSink, Stats};
 pub use trace::CallTrace;
 
 /// What one multiplexed item got: an upstream answer, a timeout, a transport error or a skip.
@@ -814,7 +814,7 @@ async fn run_statements(
                         {
                             sink(
                                 plan.statements[i].id,
-                                &shape::statement_text(plan, i, tree, &all),
+                                &shape::statement_part(plan, i, tree, &all),
                             );
                         }
                     }

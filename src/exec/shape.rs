@@ -432,11 +432,39 @@ impl Serialize for ResponseBody {
     }
 }
 
+/// How a part's `details` are written: as restQL's objects, or, for the package's JS (which
+/// makes the objects), each detail without debug output as one number (see
+/// [`ResponseBody::compact_without`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DetailsForm {
+    Full,
+    Compact,
+}
+
 impl ResponseBody {
     /// The body with a `0` in place of each statement `handed_out` names: a statement whose
     /// part was written and handed out while the run went on (see [`StatementSink`]).
     pub fn without<'a>(&'a self, handed_out: &'a dyn Fn(&str) -> bool) -> impl Serialize + 'a {
-        struct Without<'a>(&'a ResponseBody, &'a dyn Fn(&str) -> bool);
+        self.written(handed_out, DetailsForm::Full)
+    }
+
+    /// [`ResponseBody::without`], each detail that has no debug output written as a number:
+    /// its status, plus 1000 under `ignore-errors`; `success` and `metadata` follow from
+    /// those. For a host that makes the detail objects itself: a multiplexed statement has
+    /// one per item, and parsing them costs more than making them.
+    pub fn compact_without<'a>(
+        &'a self,
+        handed_out: &'a dyn Fn(&str) -> bool,
+    ) -> impl Serialize + 'a {
+        self.written(handed_out, DetailsForm::Compact)
+    }
+
+    fn written<'a>(
+        &'a self,
+        handed_out: &'a dyn Fn(&str) -> bool,
+        form: DetailsForm,
+    ) -> impl Serialize + 'a {
+        struct Without<'a>(&'a ResponseBody, &'a dyn Fn(&str) -> bool, DetailsForm);
         impl Serialize for Without<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 match &(self.0).0 {
@@ -447,7 +475,7 @@ impl ResponseBody {
                             if (self.1)(&st.id) {
                                 m.serialize_entry(&st.id, &0)?;
                             } else {
-                                m.serialize_entry(&st.id, &ViewOut(st, all))?;
+                                m.serialize_entry(&st.id, &ViewOut(st, all, self.2))?;
                             }
                         }
                         m.end()
@@ -455,15 +483,38 @@ impl ResponseBody {
                 }
             }
         }
-        Without(self, handed_out)
+        Without(self, handed_out, form)
     }
 }
 
-/// Called with a statement's identifier and the JSON text of its part of the body
-/// (`{details, result}`), once it has ended and nothing left in the run can change that part,
-/// while the run waits for other statements' calls: the part is written in the run's idle time
-/// rather than after its last answer.
-pub type StatementSink<'a> = &'a dyn Fn(&str, &str);
+/// Called with a statement's identifier and its part of the body (`{details, result}`), once
+/// it has ended and nothing left in the run can change that part, while the run waits for
+/// other statements' calls: the part is written in the run's idle time rather than after its
+/// last answer.
+pub type StatementSink<'a> = &'a dyn Fn(&str, &StatementPart<'_>);
+
+/// A statement's part of the body, to be written by the sink it is handed to.
+#[derive(Debug)]
+pub struct StatementPart<'r> {
+    view: StatementView,
+    answers: &'r [Answer],
+}
+
+impl StatementPart<'_> {
+    /// The part's JSON text, as the body holds it.
+    pub fn text(&self) -> String {
+        self.written(DetailsForm::Full)
+    }
+
+    /// The part's JSON text with its details as [`ResponseBody::compact_without`] writes them.
+    pub fn compact_text(&self) -> String {
+        self.written(DetailsForm::Compact)
+    }
+
+    fn written(&self, form: DetailsForm) -> String {
+        serde_json::to_string(&ViewOut(&self.view, self.answers, form)).unwrap_or_default()
+    }
+}
 
 /// Whether statement `i`'s part of the body is final when it ends: visible, and in no `in`
 /// (which moves a result into another statement's).
@@ -481,20 +532,22 @@ pub(crate) fn final_at_end(plan: &Plan<'_>, i: usize) -> bool {
         })
 }
 
-/// The JSON text of statement `i`'s part of the body, as [`shape`] writes it.
-pub(crate) fn statement_text(
+/// Statement `i`'s part of the body, as [`shape`] makes it.
+pub(crate) fn statement_part<'r>(
     plan: &Plan<'_>,
     i: usize,
     tree: &Tree<usize>,
-    all: &[Answer],
-) -> String {
+    all: &'r [Answer],
+) -> StatementPart<'r> {
     let sp = &plan.statements[i];
-    let view = StatementView {
-        id: String::new(),
-        details: details_of(tree, all, sp.statement.ignore_errors, plan.options.debug),
-        result: result_of(tree, all, sp.only.as_ref()),
-    };
-    serde_json::to_string(&ViewOut(&view, all)).unwrap_or_default()
+    StatementPart {
+        view: StatementView {
+            id: String::new(),
+            details: details_of(tree, all, sp.statement.ignore_errors, plan.options.debug),
+            result: result_of(tree, all, sp.only.as_ref()),
+        },
+        answers: all,
+    }
 }
 
 fn details_of(tree: &Tree<usize>, all: &[Answer], ignore: bool, debug: bool) -> Tree<Detail> {
@@ -506,16 +559,43 @@ fn details_of(tree: &Tree<usize>, all: &[Answer], ignore: bool, debug: bool) -> 
 }
 
 /// A statement's part of the body, over the answers its results index.
-struct ViewOut<'a>(&'a StatementView, &'a [Answer]);
+struct ViewOut<'a>(&'a StatementView, &'a [Answer], DetailsForm);
 
 impl Serialize for ViewOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("details", &self.0.details)?;
+        match self.2 {
+            DetailsForm::Full => m.serialize_entry("details", &self.0.details)?,
+            DetailsForm::Compact => {
+                m.serialize_entry("details", &CompactDetails(&self.0.details))?
+            }
+        }
         if let Some(result) = &self.0.result {
             m.serialize_entry("result", &ResultOut(result, self.1))?;
         }
         m.end()
+    }
+}
+
+/// Details with each one that has no debug output as a number: its status, plus 1000 under
+/// `ignore-errors` (HTTP statuses have three digits; any other is written in full).
+struct CompactDetails<'a>(&'a Tree<Detail>);
+
+impl Serialize for CompactDetails<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Tree::Leaf(d) if d.debug.is_none() && d.status < 1000 => {
+                s.serialize_u16(d.status + if d.ignore { 1000 } else { 0 })
+            }
+            Tree::Leaf(d) => d.serialize(s),
+            Tree::Group(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&CompactDetails(item))?;
+                }
+                seq.end()
+            }
+        }
     }
 }
 
