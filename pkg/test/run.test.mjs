@@ -51,6 +51,20 @@ test("a list multiplexes and identical calls go out once", async () => {
   assert.equal(r.stats.deduped, 1);
 });
 
+test("details are restQL's objects, one per item at every depth, ignore-errors and failures alike", async () => {
+  const r = await client.run("from hero with id = [[1, 2], [3]] ignore-errors\nfrom broken\nfrom sidekick with id = 10 ignore-errors");
+  const ok = { status: 200, success: true, metadata: {} };
+  const ignored = { status: 200, success: true, metadata: { "ignore-errors": "ignore" } };
+  const missing = { status: 404, success: false, metadata: { "ignore-errors": "ignore" } };
+  assert.deepEqual(r.body.hero.details, [[ignored, ignored], [missing]]);
+  assert.deepEqual(r.body.broken.details, { status: 503, success: false, metadata: {} });
+  assert.deepEqual(r.body.sidekick.details, ignored);
+  assert.notEqual(r.body.hero.details[0][0], r.body.hero.details[0][1], "each item its own object");
+  const plain = await client.run("from hero with id = 1");
+  assert.deepEqual(plain.body.hero.details, ok);
+  assert.deepEqual(Object.keys(plain.body.hero.details), ["status", "success", "metadata"], "restQL's key order");
+});
+
 test("a chained fan-out starts each item's next call when its own item is there", async () => {
   const start = performance.now();
   const r = await client.run("from late with id = [1, 2], ms = [20, 600]\nfrom hero with id = late.heroId");
