@@ -1,5 +1,7 @@
 // How long a callback scheduled after an HTTP answer waits, in Node: a `MessageChannel`
-// message (restql-wasm's batch window `task`), `setImmediate` and a microtask. Each is
+// message (restql-wasm's batch window `task`) received through `onmessage` and through Node's
+// `on("message")` listener (what restql-wasm uses where ports have it), `setImmediate` and a
+// microtask. Each is
 // measured right after a keep-alive request to a local server that answers in 20 ms.
 //
 //   node pkg/bench/next-task.mjs [--answers 500]
@@ -23,10 +25,17 @@ const answered = () =>
 const channel = new MessageChannel();
 let onMessage = () => {};
 channel.port1.onmessage = () => onMessage(performance.now());
+const listened = new MessageChannel();
+let onListened = () => {};
+listened.port1.on("message", () => onListened(performance.now()));
 const schedulers = {
-  "MessageChannel message": (done) => {
+  "MessageChannel message, onmessage": (done) => {
     onMessage = done;
     channel.port2.postMessage(0);
+  },
+  'MessageChannel message, on("message")': (done) => {
+    onListened = done;
+    listened.port2.postMessage(0);
   },
   setImmediate: (done) => setImmediate(() => done(performance.now())),
   microtask: (done) => queueMicrotask(() => done(performance.now())),
@@ -46,5 +55,6 @@ console.log(`node ${process.version}, ${opt.answers} answers each`);
 console.log("| scheduled after an HTTP answer | p50 | p90 |\n|---|---:|---:|");
 for (const [name, xs] of Object.entries(waits)) console.log(`| ${name} | ${at(xs, 0.5).toFixed(1)} µs | ${at(xs, 0.9).toFixed(1)} µs |`);
 channel.port1.close();
+listened.port1.close();
 agent.destroy();
 server.close();
