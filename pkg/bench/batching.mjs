@@ -3,9 +3,11 @@
 // client CPU per query, for scenarios (a), (b), (c). restql runs with the harness's batch
 // routes declared in its mappings (`restql`) and without (`restql-per-id`).
 //
-//   node [node flags] pkg/bench/batching.mjs [--peers DIR] [-- run.js flags]
+//   node [node flags] pkg/bench/batching.mjs [--peers DIR] [--prewarm N] [-- run.js flags]
 //
-// Node's flags (e.g. V8's) are passed on to the harness's process.
+// Node's flags (e.g. V8's) are passed on to the harness's process. `--prewarm N` has restql
+// run N rounds of (a), (b), (c) over the harness's in-memory getter before the first measured
+// query: the module's hot code is then compiled by V8's optimising tier.
 //
 // Examples (run.js flags): `-- --scenarios a,b,c --runs 50`, the per-item cost case
 // `-- --scenarios c --per-item 1`, growth `-- --scenarios c --n 1000 --unique 1000`.
@@ -18,7 +20,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_PEERS, copyHarness } from "./harness.mjs";
 
 const { values: opt, positionals } = parseArgs({
-  options: { peers: { type: "string", default: DEFAULT_PEERS } },
+  options: { peers: { type: "string", default: DEFAULT_PEERS }, prewarm: { type: "string", default: "0" } },
   allowPositionals: true,
 });
 
@@ -26,7 +28,11 @@ const work = await copyHarness(opt.peers);
 const client = pathToFileURL(new URL("./restql-client.mjs", import.meta.url).pathname).href;
 await writeFile(
   join(work, "clients", "restql.js"),
-  `import { createRestqlClient } from ${JSON.stringify(client)};\nexport const createClient = (o) => wrap(createRestqlClient(o));\n` +
+  `import { createRestqlClient } from ${JSON.stringify(client)};\nimport { createGetter } from "./http.js";\n` +
+    // `--prewarm N`: N rounds of (a), (b), (c) over the in-memory getter before the harness's first query.
+    `const rounds = ${Number(opt.prewarm)};\n` +
+    "const prewarm = rounds > 0 ? { rounds, get: createGetter({ transport: 'memory' }).get } : undefined;\n" +
+    "export const createClient = (o) => wrap(createRestqlClient({ ...o, prewarm }));\n" +
     // The harness builds clients synchronously: each scenario waits for the client first.
     "function wrap(ready) {\n  const call = (s) => () => ready.then((c) => c[s]());\n  return { a: call('a'), b: call('b'), c: call('c') };\n}\n",
 );

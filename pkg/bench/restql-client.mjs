@@ -16,28 +16,32 @@ const HEADERS = [["content-type", "application/json"]];
 /**
  * `build`: `server` (what Node loads) or `browser` (the size-tuned module browsers load, here
  * run by Node). `packageDir`: another built copy of the package to load (its Node entry), in
- * place of this one.
+ * place of this one. `prewarm`: `{ get, rounds }`, a getter (say the harness's in-memory one)
+ * over which a client of the same mappings runs each scenario `rounds` times first, so that
+ * the engine has compiled the module's hot code before the first measured query.
  */
-export async function createRestqlClient({ get, p, batch = true, build = "server", packageDir }) {
+export async function createRestqlClient({ get, p, batch = true, build = "server", packageDir, prewarm }) {
   const entry = packageDir ? pathToFileURL(join(packageDir, "node.js")).href : build === "browser" ? "../index.js" : "../node.js";
   const { init, createClient } = await import(entry);
-  const encoded = new Map();
-  const fetchOverGetter = (url) => {
-    const path = url.slice(ORIGIN.length);
-    return get(path).then((body) => {
-      let bytes = encoded.get(path);
-      if (!bytes) {
-        bytes = encoder.encode(JSON.stringify(body));
-        encoded.set(path, bytes);
-      }
-      return { status: 200, headers: HEADERS, arrayBuffer: () => Promise.resolve(bytes.buffer) };
-    });
+  const fetchOver = (get) => {
+    const encoded = new Map();
+    return (url) => {
+      const path = url.slice(ORIGIN.length);
+      return get(path).then((body) => {
+        let bytes = encoded.get(path);
+        if (!bytes) {
+          bytes = encoder.encode(JSON.stringify(body));
+          encoded.set(path, bytes);
+        }
+        return { status: 200, headers: HEADERS, arrayBuffer: () => Promise.resolve(bytes.buffer) };
+      });
+    };
   };
   const batched = (single, route) =>
     batch ? { url: `${ORIGIN}/${single}/:id`, batch: { on: "id", request: `GET ${ORIGIN}/${route}`, max: p.batch } } : `${ORIGIN}/${single}/:id`;
   await init(build === "browser" ? await readFile(new URL("../dist/restql_bg.wasm", import.meta.url)) : undefined);
-  const client = await createClient({
-    fetch: fetchOverGetter,
+  const config = (get) => ({
+    fetch: fetchOver(get),
     // The growth runs multiplex up to 5,000 ids per statement.
     maxCalls: 100_000,
     mappings: {
@@ -49,6 +53,7 @@ export async function createRestqlClient({ get, p, batch = true, build = "server
       search: `${ORIGIN}/search?:q&:n&:unique`,
     },
   });
+  const client = await createClient(config(get));
   const queries = {
     a: `from customer with id = "${p.customerId}"
 from cart with id = "C${p.customerId}"
@@ -61,6 +66,11 @@ from shipping with zip = customer.zip, items = cart.items.productId -> no-multip
 from product with id = search.ids
 from price with id = product.priceId`,
   };
+  if (prewarm) {
+    const warm = await createClient(config(prewarm.get));
+    for (let i = 0; i < prewarm.rounds; i++) for (const scn of ["a", "b", "c"]) await warm.run(queries[scn]);
+    warm.close();
+  }
   // What the harness wants of each scenario, read from restql's body.
   const pick = {
     a: (b) => ({ customer: b.customer.result, cart: b.cart.result, product: b.product.result, price: b.price.result }),
