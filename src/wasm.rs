@@ -177,9 +177,8 @@ pub fn client_run(
 /// `{status, headers, body, stats, trace?, error}` as JSON text (`trace` when asked for), in
 /// one buffer, the body's details in their compact form (the package's JS makes the
 /// objects); with `body_text`, `[the rest, the body]` as two texts, the body as restQL writes
-/// it. The body is written
-/// straight from the outcome (upstream bodies spliced in as they came, keys in their upstream
-/// order), which costs far less than rebuilding it as a value.
+/// it. The body is written straight from the outcome (upstream bodies spliced in as they
+/// came, keys in their upstream order), which costs far less than rebuilding it as a value.
 fn outcome_to_js(
     outcome: &crate::Outcome,
     trace: bool,

@@ -435,7 +435,7 @@ impl Serialize for ResponseBody {
 /// How a part's `details` are written: as restQL's objects, or, for the package's JS (which
 /// makes the objects), each detail without debug output as one number (see
 /// [`ResponseBody::compact_without`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum DetailsForm {
     Full,
     Compact,
