@@ -35,6 +35,10 @@ pub mod http;
 pub mod mapping;
 pub mod plan;
 pub mod regex;
+#[cfg(any(test, target_arch = "wasm32"))]
+// The one module with unsafe code: an allocator cannot be written without it.
+#[allow(unsafe_code)]
+mod size_classes;
 mod span;
 pub mod syntax;
 pub mod testing;

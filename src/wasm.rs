@@ -27,11 +27,13 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use crate::http::{Clock, Request, Response, Transport, TransportError};
 use crate::{CacheConfig, Errors, Inputs, Mappings, Options, Query};
 
-// The module's allocator: talc in place of the default dlmalloc. A run allocates and frees a
-// few hundred small blocks (answers, items, trees); talc serves them in fewer instructions
-// and weighs less in the module.
+// The module's allocator: talc in place of the default dlmalloc (fewer instructions, less
+// weight in the module), behind free lists by size class. A run allocates and frees a few
+// hundred small blocks of a few sizes (answers, items, trees, futures): the lists serve
+// nearly all of them without talc's search.
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: crate::size_classes::SizeClasses<talc::wasm::WasmDynamicTalc> =
+    crate::size_classes::SizeClasses::new(talc::wasm::new_wasm_dynamic_allocator());
 
 /// Parse and validate; the canonical JSON of the query, or throws the errors' JSON.
 #[wasm_bindgen(js_name = parse)]
