@@ -91,10 +91,19 @@ pub fn client_free(client: u32) {
     });
 }
 
-/// Run a query. `inputs_json` is `{variables, headers, debug, trace, bodyText}`; `signal` an
-/// optional AbortSignal. Resolves to the JSON of `{status, headers, body, stats, trace?}`, or
-/// with `bodyText` to `[JSON of the rest, JSON of the body]` (for callers that send the body
-/// on as text); rejects with the signal's reason when it aborts.
+/// `clientRun`'s flags: each statement's `details.debug`.
+pub const RUN_DEBUG: u32 = 1;
+/// `clientRun`'s flags: the per-call trace in the answer.
+pub const RUN_TRACE: u32 = 2;
+/// `clientRun`'s flags: the body as its own JSON text.
+pub const RUN_BODY_TEXT: u32 = 4;
+
+/// Run a query. `variables_json` and `headers_json` are JSON objects, or undefined for none
+/// (a run without variables or headers then parses no JSON for them); `flags` is the union
+/// of [`RUN_DEBUG`], [`RUN_TRACE`] and [`RUN_BODY_TEXT`]; `signal` an optional AbortSignal.
+/// Resolves to the JSON of `{status, headers, body, stats, trace?}`, or with
+/// [`RUN_BODY_TEXT`] to `[JSON of the rest, JSON of the body]` (for callers that send the
+/// body on as text); rejects with the signal's reason when it aborts.
 ///
 /// `on_statement`, a function or undefined, is called with a statement's identifier and the
 /// JSON text of its part of the body as soon as that part is final and the run is idle,
@@ -104,12 +113,14 @@ pub fn client_free(client: u32) {
 pub fn client_run(
     client: u32,
     text: String,
-    inputs_json: &str,
+    variables_json: Option<String>,
+    headers_json: Option<String>,
+    flags: u32,
     signal: JsValue,
     on_statement: JsValue,
 ) -> Promise {
     let config = CLIENTS.with(|c| c.borrow().get(client as usize).cloned().flatten());
-    let parsed = parse_inputs(inputs_json);
+    let parsed = parse_inputs(variables_json.as_deref(), headers_json.as_deref(), flags);
     future_to_promise(async move {
         let config = config.ok_or_else(|| message_to_js("client", "this client was closed"))?;
         let RunInputs {
@@ -347,26 +358,33 @@ impl ClientConfig {
     }
 }
 
-fn parse_inputs(text: &str) -> Result<RunInputs, String> {
-    let value: Json = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let variables = match value.get("variables") {
-        Some(Json::Object(v)) => v.clone(),
-        None | Some(Json::Null) => Map::new(),
-        Some(_) => return Err("variables must be an object".into()),
+fn parse_inputs(
+    variables: Option<&str>,
+    headers: Option<&str>,
+    flags: u32,
+) -> Result<RunInputs, String> {
+    let variables = match variables.map(serde_json::from_str::<Json>).transpose() {
+        Ok(None | Some(Json::Null)) => Map::new(),
+        Ok(Some(Json::Object(v))) => v,
+        Ok(Some(_)) => return Err("variables must be an object".into()),
+        Err(e) => return Err(e.to_string()),
     };
-    let headers = match value.get("headers") {
-        Some(Json::Object(h)) => h
-            .iter()
-            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+    let headers = match headers.map(serde_json::from_str::<Json>).transpose() {
+        Ok(Some(Json::Object(h))) => h
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                Json::String(v) => Some((k, v)),
+                _ => None,
+            })
             .collect(),
-        _ => Vec::new(),
+        Ok(_) => Vec::new(),
+        Err(e) => return Err(e.to_string()),
     };
-    let flag = |name: &str| value.get(name).and_then(Json::as_bool).unwrap_or(false);
     Ok(RunInputs {
         inputs: Inputs { variables, headers },
-        debug: flag("debug"),
-        trace: flag("trace"),
-        body_text: flag("bodyText"),
+        debug: flags & RUN_DEBUG != 0,
+        trace: flags & RUN_TRACE != 0,
+        body_text: flags & RUN_BODY_TEXT != 0,
     })
 }
 

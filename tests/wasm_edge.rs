@@ -9,7 +9,9 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use restql::wasm::{client_free, client_new, client_run, explain_to_json, parse_to_json};
+use restql::wasm::{
+    RUN_BODY_TEXT, RUN_TRACE, client_free, client_new, client_run, explain_to_json, parse_to_json,
+};
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
@@ -53,12 +55,14 @@ fn global(name: &str) -> JsValue {
 }
 
 /// Runs `query` once on a client of its own and frees the client; what `clientRun` resolves to.
-async fn run_once(config: &str, fetch: Function, query: &str, inputs: &str) -> JsValue {
+async fn run_once(config: &str, fetch: Function, query: &str, flags: u32) -> JsValue {
     let client = client_new(config, fetch).expect("a client");
     let run = client_run(
         client,
         query.into(),
-        inputs,
+        None,
+        None,
+        flags,
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
     );
@@ -68,9 +72,9 @@ async fn run_once(config: &str, fetch: Function, query: &str, inputs: &str) -> J
 }
 
 /// `run_once`, its answer read as JSON.
-async fn run_to_json(config: &str, fetch: Function, query: &str, inputs: &str) -> Value {
+async fn run_to_json(config: &str, fetch: Function, query: &str, flags: u32) -> Value {
     json(
-        &run_once(config, fetch, query, inputs)
+        &run_once(config, fetch, query, flags)
             .await
             .as_string()
             .expect("JSON text"),
@@ -119,7 +123,7 @@ async fn a_run_calls_fetch_once_per_distinct_request() {
         r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#,
         answering_fetch("__restql_calls"),
         "from hero with id = [1, 2, 1]\nfrom hero as side with id = hero.sidekick",
-        "{}",
+        0,
     )
     .await;
     assert_eq!(out["status"], 200);
@@ -145,7 +149,7 @@ async fn a_run_asked_for_its_trace_lists_every_call() {
         r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#,
         answering_fetch("__restql_traced_calls"),
         "from hero with id = [1, 2, 1]",
-        r#"{"trace": true}"#,
+        RUN_TRACE,
     )
     .await;
     // By item, in multiplex order: the third item repeats the first.
@@ -178,12 +182,12 @@ async fn a_run_asked_for_its_trace_lists_every_call() {
 async fn a_run_asked_for_the_body_as_text_answers_it_apart() {
     let config = r#"{"mappings": {"hero": "http://h.test/hero/:id"}}"#;
     let query = "from hero with id = [1, 2]";
-    let whole = run_to_json(config, answering_fetch("__restql_whole"), query, "{}").await;
+    let whole = run_to_json(config, answering_fetch("__restql_whole"), query, 0).await;
     let parts = run_once(
         config,
         answering_fetch("__restql_parts"),
         query,
-        r#"{"bodyText": true}"#,
+        RUN_BODY_TEXT,
     )
     .await;
     let parts = js_sys::Array::from(&parts);
@@ -210,7 +214,7 @@ async fn a_statement_timeout_answers_408_and_aborts_the_fetch() {
         r#"{"mappings": {"slow": "http://s.test/slow/:id"}, "timeoutMs": 30}"#,
         hanging_fetch("__restql_timeout_aborted"),
         "from slow with id = 1",
-        "{}",
+        0,
     )
     .await;
     assert_eq!(out["status"], 408);
@@ -240,7 +244,7 @@ async fn a_signal_read_after_the_call_timed_out_comes_aborted() {
         r#"{"mappings": {"slow": "http://s.test/slow/:id"}, "timeoutMs": 20}"#,
         late_reading_fetch("__restql_late_signal_aborted"),
         "from slow with id = 1",
-        "{}",
+        0,
     )
     .await;
     assert_eq!(out["status"], 408);
@@ -267,7 +271,9 @@ async fn an_aborted_signal_rejects_the_run_and_aborts_its_calls() {
     let run = client_run(
         client,
         "from slow with id = 2".into(),
-        "{}",
+        None,
+        None,
+        0,
         signal,
         JsValue::UNDEFINED,
     );
@@ -304,7 +310,9 @@ async fn a_client_reuses_parsed_queries_by_text_and_never_caches_errors() {
         JsFuture::from(client_run(
             client,
             text.into(),
-            "{}",
+            None,
+            None,
+            0,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
         ))
@@ -359,7 +367,9 @@ async fn a_statement_part_goes_to_on_statement_while_the_run_waits_and_the_body_
     let run = client_run(
         client,
         "from hero with id = 1\nfrom slow with id = 2".into(),
-        "{}",
+        None,
+        None,
+        0,
         JsValue::UNDEFINED,
         on_statement.into(),
     );

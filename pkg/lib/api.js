@@ -119,6 +119,24 @@ function expandPart(part) {
  */
 export const RUN_TO_TEXT = Symbol("restql-wasm run to text");
 
+// clientRun's flags (src/wasm.rs).
+const RUN_DEBUG = 1;
+const RUN_TRACE = 2;
+const RUN_BODY_TEXT = 4;
+
+// A run's variables or headers as JSON text, or undefined when there are none: a query
+// without them then pays for no JSON.stringify and no parse in the module (after idle time,
+// the first JSON.stringify of a run alone took 20 µs). Anything but a plain object with no
+// own keys is written out, for the module to take or refuse.
+function jsonUnlessEmpty(value) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "object" && !Array.isArray(value) && typeof value.toJSON !== "function") {
+    for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key)) return JSON.stringify(value);
+    return undefined;
+  }
+  return JSON.stringify(value);
+}
+
 /**
  * A client: mappings parsed once, a fetch function, limits. `run` resolves to restQL's
  * answer; a query that does not parse, validate or plan rejects with a RestqlError.
@@ -144,13 +162,7 @@ export async function createClient(options = {}) {
   // `bodyText`: the body comes back as JSON text, for a caller that sends it on unread.
   async function runQuery(query, runOptions, bodyText) {
     if (closed) throw new Error("restql-wasm: this client was closed");
-    const inputs = {
-      variables: runOptions.variables ?? {},
-      headers: runOptions.headers ?? {},
-      debug: Boolean(runOptions.debug),
-      trace: Boolean(runOptions.trace),
-      bodyText,
-    };
+    const flags = (runOptions.debug ? RUN_DEBUG : 0) | (runOptions.trace ? RUN_TRACE : 0) | (bodyText ? RUN_BODY_TEXT : 0);
     // Statements' parts of the body, parsed as each one is final while the run waits for
     // other calls; the body the run resolves to holds 0 in their place.
     let parts;
@@ -162,7 +174,15 @@ export async function createClient(options = {}) {
         };
     let answer;
     try {
-      answer = await loaded().clientRun(id, String(query), JSON.stringify(inputs), runOptions.signal ?? undefined, onStatement);
+      answer = await loaded().clientRun(
+        id,
+        String(query),
+        jsonUnlessEmpty(runOptions.variables),
+        jsonUnlessEmpty(runOptions.headers),
+        flags,
+        runOptions.signal ?? undefined,
+        onStatement,
+      );
     } catch (thrown) {
       throw toRestqlError(thrown);
     }

@@ -186,6 +186,28 @@ test("a bad query rejects with RestqlError before any call", async () => {
   assert.equal(upstream.calls.length, before);
 });
 
+test("variables that are not an object are refused before any call; empty ones are none", async () => {
+  const before = upstream.calls.length;
+  for (const variables of [5, "x", [1], new Date(0)]) {
+    await assert.rejects(client.run("from hero with id = 1", { variables }), (e) => {
+      assert.ok(e instanceof RestqlError);
+      assert.equal(e.code, "invalid-inputs");
+      assert.match(e.message, /variables must be an object/);
+      return true;
+    });
+  }
+  assert.equal(upstream.calls.length, before);
+  // None at all: $id is absent.
+  const without = await client.run("from hero with id = $id");
+  assert.notEqual(without.body.hero.details.status, 200);
+  for (const variables of [null, {}, Object.create({ id: 1 })]) {
+    const r = await client.run("from hero with id = $id", { variables });
+    assert.deepEqual(r.body.hero, without.body.hero);
+  }
+  const r = await client.run("from hero with id = $id", { variables: Object.assign(Object.create(null), { id: 2 }) });
+  assert.equal(r.body.hero.result.id, 2);
+});
+
 test("no timer outlives a run", async () => {
   await client.run("from hero with id = 1");
   const timers = process.getActiveResourcesInfo().filter((r) => r === "Timeout");
