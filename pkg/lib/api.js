@@ -126,7 +126,7 @@ const RUN_BODY_TEXT = 4;
 
 // A run's variables or headers as JSON text, or undefined when there are none: a query
 // without them then pays for no JSON.stringify and no parse in the module (after idle time,
-// the first JSON.stringify of a run alone took 20 µs). Anything but a plain object with no
+// the first JSON.stringify of a run alone took 23.5 µs). Anything but a plain object with no
 // own keys is written out, for the module to take or refuse.
 function jsonUnlessEmpty(value) {
   if (value === undefined || value === null) return undefined;

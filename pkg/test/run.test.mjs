@@ -208,6 +208,19 @@ test("variables that are not an object are refused before any call; empty ones a
   assert.equal(r.body.hero.result.id, 2);
 });
 
+test("debug output comes with each detail only when the run asks for it", async () => {
+  const plain = await client.run("from hero with id = [1, 2]");
+  assert.deepEqual(plain.body.hero.details.map((d) => Object.keys(d)), [["status", "success", "metadata"], ["status", "success", "metadata"]]);
+  const debugged = await client.run("from hero with id = [1, 2]", { debug: true });
+  assert.deepEqual(
+    debugged.body.hero.details.map((d) => [d.status, d.debug.method, d.debug.url]),
+    [
+      [200, "GET", `${upstream.url}/hero/1`],
+      [200, "GET", `${upstream.url}/hero/2`],
+    ],
+  );
+});
+
 test("no timer outlives a run", async () => {
   await client.run("from hero with id = 1");
   const timers = process.getActiveResourcesInfo().filter((r) => r === "Timeout");
