@@ -1,7 +1,10 @@
 // restql-wasm next to its peers over real HTTP, in one run of the peer harness
 // (`shared/bench/run.js`): upstream calls, p50 / p95 latency and that minus the critical path,
 // client CPU per query, for scenarios (a), (b), (c). restql runs with the harness's batch
-// routes declared in its mappings (`restql`) and without (`restql-per-id`).
+// routes declared in its mappings (`restql`) and without (`restql-per-id`). On request
+// (`--clients ...,restql-no-window`), also with the batch routes' `window: "off"`: keys are
+// collected within a query's waves only, as the harness's request-scoped DataLoaders do,
+// with no wait for the end of the task.
 //
 //   node [node flags] pkg/bench/batching.mjs [--peers DIR] [--prewarm N] [-- run.js flags]
 //
@@ -42,9 +45,9 @@ source = source
   .replace("import * as falcor", "import * as restql from './clients/restql.js';\nimport * as falcor")
   .replace(
     "const CLIENTS = {",
-    "const CLIENTS = {\n  restql: (o) => restql.createClient({ ...o, batch: true }),\n  'restql-per-id': (o) => restql.createClient({ ...o, batch: false }),",
+    "const CLIENTS = {\n  restql: (o) => restql.createClient({ ...o, batch: true }),\n  'restql-no-window': (o) => restql.createClient({ ...o, batch: true, window: 'off' }),\n  'restql-per-id': (o) => restql.createClient({ ...o, batch: false }),",
   )
-  .replace("const USES_BATCH = new Set([", "const USES_BATCH = new Set(['restql', ");
+  .replace("const USES_BATCH = new Set([", "const USES_BATCH = new Set(['restql', 'restql-no-window', ");
 await writeFile(runJs, source);
 
 const args = positionals.length ? positionals : ["--scenarios", "a,b,c"];

@@ -14,13 +14,14 @@ const encoder = new TextEncoder();
 const HEADERS = [["content-type", "application/json"]];
 
 /**
- * `build`: `server` (what Node loads) or `browser` (the size-tuned module browsers load, here
- * run by Node). `packageDir`: another built copy of the package to load (its Node entry), in
+ * `window`: the batch routes' `window` (unset: the default, the end of the task). `build`:
+ * `server` (what Node loads) or `browser` (the size-tuned module browsers load, here run by
+ * Node). `packageDir`: another built copy of the package to load (its Node entry), in
  * place of this one. `prewarm`: `{ get, rounds }`, a getter (say the harness's in-memory one)
  * over which a client of the same mappings runs each scenario `rounds` times first, so that
  * the engine has compiled the module's hot code before the first measured query.
  */
-export async function createRestqlClient({ get, p, batch = true, build = "server", packageDir, prewarm }) {
+export async function createRestqlClient({ get, p, batch = true, window, build = "server", packageDir, prewarm }) {
   const entry = packageDir ? pathToFileURL(join(packageDir, "node.js")).href : build === "browser" ? "../index.js" : "../node.js";
   const { init, createClient } = await import(entry);
   const fetchOver = (get) => {
@@ -38,7 +39,7 @@ export async function createRestqlClient({ get, p, batch = true, build = "server
     };
   };
   const batched = (single, route) =>
-    batch ? { url: `${ORIGIN}/${single}/:id`, batch: { on: "id", request: `GET ${ORIGIN}/${route}`, max: p.batch } } : `${ORIGIN}/${single}/:id`;
+    batch ? { url: `${ORIGIN}/${single}/:id`, batch: { on: "id", request: `GET ${ORIGIN}/${route}`, max: p.batch, ...(window === undefined ? {} : { window }) } } : `${ORIGIN}/${single}/:id`;
   await init(build === "browser" ? await readFile(new URL("../dist/restql_bg.wasm", import.meta.url)) : undefined);
   const config = (get) => ({
     fetch: fetchOver(get),
@@ -76,8 +77,11 @@ from price with id = product.priceId`,
     a: (b) => ({ customer: b.customer.result, cart: b.cart.result, product: b.product.result, price: b.price.result }),
     b: (b) => ({ customer: b.customer.result, cart: b.cart.result, shipping: b.shipping.result }),
     c: (b) => {
+      // Each item is its own object (parsed from the body's text): it takes its price in place.
       const prices = b.price.result;
-      return { ids: b.search.result.ids, items: b.product.result.map((x, i) => ({ ...x, price: prices[i] })) };
+      const items = b.product.result;
+      for (let i = 0; i < items.length; i++) items[i].price = prices[i];
+      return { ids: b.search.result.ids, items };
     },
   };
   const run = async (scn) => {
