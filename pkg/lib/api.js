@@ -193,8 +193,9 @@ export async function createClient(options = {}) {
       for (const name of Object.keys(body)) {
         const part = body[name];
         if (part === 0 && parts !== undefined && parts.has(name)) {
-          // Defined rather than assigned: a statement may be called `__proto__`.
-          Object.defineProperty(body, name, { value: parts.get(name), writable: true, enumerable: true, configurable: true });
+          // An own property already (the 0 JSON.parse made): assigning it, even `__proto__`,
+          // replaces the value and leaves the prototype alone.
+          body[name] = parts.get(name);
         } else {
           expandPart(part);
         }

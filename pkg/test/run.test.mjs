@@ -175,6 +175,16 @@ test("upstream __proto__ keys stay plain data", async () => {
   assert.equal({}.polluted, undefined);
 });
 
+test("a statement called __proto__ whose part came while the run waited is an own property", async () => {
+  const r = await client.run("from hero as __proto__ with id = 1\nfrom slow with id = 3, ms = 300");
+  assert.equal(r.status, 200);
+  assert.equal(Object.getPrototypeOf(r.body), Object.prototype);
+  assert.ok(Object.hasOwn(r.body, "__proto__"));
+  assert.deepEqual(Object.keys(r.body), ["__proto__", "slow"]);
+  assert.equal(Object.getOwnPropertyDescriptor(r.body, "__proto__").value.result.name, "Batman");
+  assert.equal(r.body.slow.result.slow, true);
+});
+
 test("a bad query rejects with RestqlError before any call", async () => {
   const before = upstream.calls.length;
   await assert.rejects(client.run("from hero with id ="), (e) => {
