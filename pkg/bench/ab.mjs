@@ -54,7 +54,7 @@ if (opt.transport === "memory") {
 const p = params();
 const builds = [opt.a, opt.b].map((dir) => resolve(dir));
 const clients = [];
-for (const packageDir of builds) clients.push(await createRestqlClient({ get: getter.get, p, batch: true, packageDir }));
+for (const packageDir of builds) clients.push(await createRestqlClient({ get: getter.get, getBytes: getter.getBytes, p, batch: true, packageDir }));
 
 const ms = [[], []];
 const cpu = [[], []];

@@ -34,7 +34,8 @@ await writeFile(
   `import { createRestqlClient } from ${JSON.stringify(client)};\nimport { createGetter } from "./http.js";\n` +
     // `--prewarm N`: N rounds of (a), (b), (c) over the in-memory getter before the harness's first query.
     `const rounds = ${Number(opt.prewarm)};\n` +
-    "const prewarm = rounds > 0 ? { rounds, get: createGetter({ transport: 'memory' }).get } : undefined;\n" +
+    "const warmGetter = rounds > 0 ? createGetter({ transport: 'memory' }) : undefined;\n" +
+    "const prewarm = warmGetter ? { rounds, get: warmGetter.get, getBytes: warmGetter.getBytes } : undefined;\n" +
     "export const createClient = (o) => wrap(createRestqlClient({ ...o, prewarm }));\n" +
     // The harness builds clients synchronously: each scenario waits for the client first.
     "function wrap(ready) {\n  const call = (s) => () => ready.then((c) => c[s]());\n  return { a: call('a'), b: call('b'), c: call('c') };\n}\n",
@@ -47,7 +48,13 @@ source = source
     "const CLIENTS = {",
     "const CLIENTS = {\n  restql: (o) => restql.createClient({ ...o, batch: true }),\n  'restql-no-window': (o) => restql.createClient({ ...o, batch: true, window: 'off' }),\n  'restql-per-id': (o) => restql.createClient({ ...o, batch: false }),",
   )
-  .replace("const USES_BATCH = new Set([", "const USES_BATCH = new Set(['restql', 'restql-no-window', ");
+  .replace("const USES_BATCH = new Set([", "const USES_BATCH = new Set(['restql', 'restql-no-window', ")
+  // restql reads the bodies as bytes (harness.mjs): the same calls, counted alike.
+  .replace("CLIENTS[n]({ get: getter.get, p })", "CLIENTS[n]({ get: getter.get, getBytes: getter.getBytes, p })");
+if (!source.includes("getBytes: getter.getBytes")) {
+  console.error(`the harness's run.js (${runJs}) is not the one this benchmark extends`);
+  process.exit(2);
+}
 await writeFile(runJs, source);
 
 const args = positionals.length ? positionals : ["--scenarios", "a,b,c"];

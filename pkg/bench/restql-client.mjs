@@ -1,10 +1,11 @@
 // restql-wasm as a client of the peer harness (`shared/bench`): the harness's three
-// scenarios as restQL queries, its `get(path)` as the fetch function. `batch` declares the
+// scenarios as restQL queries, its getter as the fetch function. `batch` declares the
 // harness's batch routes (`/products`, `/prices`, `/customers`) in the mappings, as the
 // DataLoader client uses them; without it every id is its own call (deduped).
 //
-// The harness's getter returns parsed objects; restql receives bytes, as from a real fetch
-// (each path's JSON is encoded once and cached), and parses them in wasm.
+// restql receives bytes, as from a real fetch, and parses them in wasm: from the getter's
+// `getBytes(path)` (added by `harness.mjs`: the same call, the body not parsed), or else
+// from `get(path)`'s parsed object, encoded once per path and cached.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,32 +18,42 @@ const HEADERS = [["content-type", "application/json"]];
  * `window`: the batch routes' `window` (unset: the default, the end of the task). `build`:
  * `server` (what Node loads) or `browser` (the size-tuned module browsers load, here run by
  * Node). `packageDir`: another built copy of the package to load (its Node entry), in
- * place of this one. `prewarm`: `{ get, rounds }`, a getter (say the harness's in-memory one)
- * over which a client of the same mappings runs each scenario `rounds` times first, so that
- * the engine has compiled the module's hot code before the first measured query.
+ * place of this one. `prewarm`: `{ get, getBytes?, rounds }`, a getter (say the harness's
+ * in-memory one) over which a client of the same mappings runs each scenario `rounds` times
+ * first, so that the engine has compiled the module's hot code before the first measured
+ * query.
  */
-export async function createRestqlClient({ get, p, batch = true, window, build = "server", packageDir, prewarm }) {
+export async function createRestqlClient({ get, getBytes, p, batch = true, window, build = "server", packageDir, prewarm }) {
   const entry = packageDir ? pathToFileURL(join(packageDir, "node.js")).href : build === "browser" ? "../index.js" : "../node.js";
   const { init, createClient } = await import(entry);
-  const fetchOver = (get) => {
+  const encodedFrom = (get) => {
     const encoded = new Map();
-    return (url) => {
-      const path = url.slice(ORIGIN.length);
-      return get(path).then((body) => {
+    return (path) =>
+      get(path).then((body) => {
         let bytes = encoded.get(path);
         if (!bytes) {
           bytes = encoder.encode(JSON.stringify(body));
           encoded.set(path, bytes);
         }
-        return { status: 200, headers: HEADERS, arrayBuffer: () => Promise.resolve(bytes.buffer) };
+        return bytes;
       });
-    };
   };
+  // A body as the ArrayBuffer a Response gives: a view of part of a larger buffer (Node's
+  // socket reads) is copied out.
+  const bufferOf = (bytes) =>
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? bytes.buffer
+      : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const fetchOver = (bytesOf) => (url) =>
+    bytesOf(url.slice(ORIGIN.length)).then((bytes) => {
+      const buffer = bufferOf(bytes);
+      return { status: 200, headers: HEADERS, arrayBuffer: () => Promise.resolve(buffer) };
+    });
   const batched = (single, route) =>
     batch ? { url: `${ORIGIN}/${single}/:id`, batch: { on: "id", request: `GET ${ORIGIN}/${route}`, max: p.batch, ...(window === undefined ? {} : { window }) } } : `${ORIGIN}/${single}/:id`;
   await init(build === "browser" ? await readFile(new URL("../dist/restql_bg.wasm", import.meta.url)) : undefined);
-  const config = (get) => ({
-    fetch: fetchOver(get),
+  const config = (bytesOf) => ({
+    fetch: fetchOver(bytesOf),
     // The growth runs multiplex up to 5,000 ids per statement.
     maxCalls: 100_000,
     mappings: {
@@ -54,7 +65,7 @@ export async function createRestqlClient({ get, p, batch = true, window, build =
       search: `${ORIGIN}/search?:q&:n&:unique`,
     },
   });
-  const client = await createClient(config(get));
+  const client = await createClient(config(getBytes ?? encodedFrom(get)));
   const queries = {
     a: `from customer with id = "${p.customerId}"
 from cart with id = "C${p.customerId}"
@@ -68,7 +79,7 @@ from product with id = search.ids
 from price with id = product.priceId`,
   };
   if (prewarm) {
-    const warm = await createClient(config(prewarm.get));
+    const warm = await createClient(config(prewarm.getBytes ?? encodedFrom(prewarm.get)));
     for (let i = 0; i < prewarm.rounds; i++) for (const scn of ["a", "b", "c"]) await warm.run(queries[scn]);
     warm.close();
   }

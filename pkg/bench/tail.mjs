@@ -30,8 +30,8 @@ const port = await new Promise((resolve) => server.once("message", (m) => resolv
 const getter = createGetter({ base: `http://127.0.0.1:${port}` });
 
 let lastAnswer = 0;
-const get = (path) => getter.get(path).finally(() => (lastAnswer = performance.now()));
-const restql = await createRestqlClient({ get, p: params(), batch: true });
+const getBytes = (path) => getter.getBytes(path).finally(() => (lastAnswer = performance.now()));
+const restql = await createRestqlClient({ get: getter.get, getBytes, p: params(), batch: true });
 const lines = restql.queries.c.split("\n");
 const queries = {
   "whole body": restql.queries.c,
