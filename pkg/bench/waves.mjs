@@ -10,6 +10,9 @@
 //   node pkg/bench/waves.mjs [--scenario c] [--runs 100] [--warmup 300] [--latency 20]
 //                            [--clients dataloader,restql] [--transport http|memory] [--peers DIR]
 //
+// Clients: dataloader, restql, restql-per-id, restql-no-window, restql-parsed (see `makers`);
+// each query of the run goes to each client in turn.
+//
 // `--transport memory` answers from the harness's data after the latency, with no sockets and
 // no JSON parsing in the getter: what is left is each client's own time.
 import { fork } from "node:child_process";
@@ -62,6 +65,11 @@ const makers = {
   dataloader: async () => dataloader.createClient({ get, p }),
   restql: async () => createRestqlClient({ get, getBytes, p, batch: true }),
   "restql-per-id": async () => createRestqlClient({ get, getBytes, p, batch: false }),
+  // The batch routes' window off: keys collected within a query's waves only.
+  "restql-no-window": async () => createRestqlClient({ get, getBytes, p, batch: true, window: "off" }),
+  // Over the getter's parsed objects, encoded again once per path: the getter's JSON.parse
+  // counted in restql's time, as the JS clients' is in theirs.
+  "restql-parsed": async () => createRestqlClient({ get, p, batch: true }),
 };
 const names = opt.clients.split(",");
 const clients = {};
