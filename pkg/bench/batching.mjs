@@ -35,7 +35,7 @@ await writeFile(
     // `--prewarm N`: N rounds of (a), (b), (c) over the in-memory getter before the harness's first query.
     `const rounds = ${Number(opt.prewarm)};\n` +
     "const warmGetter = rounds > 0 ? createGetter({ transport: 'memory' }) : undefined;\n" +
-    "const prewarm = warmGetter ? { rounds, get: warmGetter.get, getBytes: warmGetter.getBytes } : undefined;\n" +
+    "const prewarm = warmGetter ? { rounds, get: warmGetter.get } : undefined;\n" +
     "export const createClient = (o) => wrap(createRestqlClient({ ...o, prewarm }));\n" +
     // The harness builds clients synchronously: each scenario waits for the client first.
     "function wrap(ready) {\n  const call = (s) => () => ready.then((c) => c[s]());\n  return { a: call('a'), b: call('b'), c: call('c') };\n}\n",

@@ -10,22 +10,15 @@ import { fileURLToPath } from "node:url";
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const DEFAULT_PEERS = resolve(ROOT, "..", "shared", "bench");
 
-// The getter's `getBytes(path)`, added to the copy's `clients/http.js`: the same call (the
-// same sockets, counted alike) answered with the body's bytes, as a fetch gives them, not
-// parsed. The harness's JS clients take parsed objects, which they would parse themselves
-// from a fetch; restql-wasm takes bytes and parses them in the module, so the getter's
-// JSON.parse is not a cost it would have.
+// The getter's `getBytes(path)`, added to the copy's `clients/http.js` for its HTTP and fetch
+// transports: the same call (the same sockets, counted alike) answered with the body's bytes,
+// as a fetch gives them, not parsed. The harness's JS clients take parsed objects, which they
+// would parse themselves from a fetch; restql-wasm takes bytes and parses them in the module,
+// so the getter's JSON.parse is not a cost it would have. (The in-memory transport has no
+// bytes: its answers are objects.)
 const GETTER_RETURN = "  return {\n    get: (path) => track(raw(path)),";
 const GET_BYTES = `  // Added by restql-wasm's benchmarks (pkg/bench/harness.mjs).
-  const encoded = new Map();
   const bytesOf = (path) => {
-    if (transport === 'memory') {
-      return raw(path).then((body) => {
-        let bytes = encoded.get(path);
-        if (!bytes) encoded.set(path, (bytes = new TextEncoder().encode(JSON.stringify(body))));
-        return bytes;
-      });
-    }
     if (transport === 'fetch') {
       return fetch(base + path).then((r) => {
         if (!r.ok) throw new Error(\`\${r.status} \${path}\`);
@@ -64,7 +57,10 @@ export async function copyHarness(peers) {
   const extended = source
     .replace("let raw, close", "let raw, agent, close")
     .replace("const agent = new http.Agent", "agent = new http.Agent")
-    .replace(GETTER_RETURN, `${GET_BYTES}  return {\n    getBytes: (path) => track(bytesOf(path)),\n    get: (path) => track(raw(path)),`);
+    .replace(
+      GETTER_RETURN,
+      `${GET_BYTES}  return {\n    getBytes: transport === 'memory' ? undefined : (path) => track(bytesOf(path)),\n    get: (path) => track(raw(path)),`,
+    );
   await writeFile(getter, extended);
   return work;
 }

@@ -4,8 +4,9 @@
 // DataLoader client uses them; without it every id is its own call (deduped).
 //
 // restql receives bytes, as from a real fetch, and parses them in wasm: from the getter's
-// `getBytes(path)` (added by `harness.mjs`: the same call, the body not parsed), or else
-// from `get(path)`'s parsed object, encoded once per path and cached.
+// `getBytes(path)` (added by `harness.mjs` over HTTP: the same call, the body not parsed), or
+// else (the in-memory transport) from `get(path)`'s parsed object, encoded once per path and
+// cached.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -18,10 +19,9 @@ const HEADERS = [["content-type", "application/json"]];
  * `window`: the batch routes' `window` (unset: the default, the end of the task). `build`:
  * `server` (what Node loads) or `browser` (the size-tuned module browsers load, here run by
  * Node). `packageDir`: another built copy of the package to load (its Node entry), in
- * place of this one. `prewarm`: `{ get, getBytes?, rounds }`, a getter (say the harness's
- * in-memory one) over which a client of the same mappings runs each scenario `rounds` times
- * first, so that the engine has compiled the module's hot code before the first measured
- * query.
+ * place of this one. `prewarm`: `{ get, rounds }`, a getter (say the harness's in-memory
+ * one) over which a client of the same mappings runs each scenario `rounds` times first, so
+ * that the engine has compiled the module's hot code before the first measured query.
  */
 export async function createRestqlClient({ get, getBytes, p, batch = true, window, build = "server", packageDir, prewarm }) {
   const entry = packageDir ? pathToFileURL(join(packageDir, "node.js")).href : build === "browser" ? "../index.js" : "../node.js";
@@ -79,7 +79,7 @@ from product with id = search.ids
 from price with id = product.priceId`,
   };
   if (prewarm) {
-    const warm = await createClient(config(prewarm.getBytes ?? encodedFrom(prewarm.get)));
+    const warm = await createClient(config(encodedFrom(prewarm.get)));
     for (let i = 0; i < prewarm.rounds; i++) for (const scn of ["a", "b", "c"]) await warm.run(queries[scn]);
     warm.close();
   }

@@ -59,7 +59,7 @@ const timed = (fetchPath) => (path) => {
 };
 const get = timed(getter.get);
 // restql's: the same call, the body read as bytes, not parsed (harness.mjs).
-const getBytes = timed(getter.getBytes);
+const getBytes = getter.getBytes && timed(getter.getBytes);
 const p = params();
 const makers = {
   dataloader: async () => dataloader.createClient({ get, p }),
