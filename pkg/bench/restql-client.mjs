@@ -49,8 +49,12 @@ export async function createRestqlClient({ get, getBytes, p, batch = true, windo
       const buffer = bufferOf(bytes);
       return { status: 200, headers: HEADERS, arrayBuffer: () => Promise.resolve(buffer) };
     });
-  const batched = (single, route) =>
-    batch ? { url: `${ORIGIN}/${single}/:id`, batch: { on: "id", request: `GET ${ORIGIN}/${route}`, max: p.batch, ...(window === undefined ? {} : { window }) } } : `${ORIGIN}/${single}/:id`;
+  const batched = (single, route) => {
+    if (!batch) return `${ORIGIN}/${single}/:id`;
+    const spec = { on: "id", request: `GET ${ORIGIN}/${route}`, max: p.batch };
+    if (window !== undefined) spec.window = window;
+    return { url: `${ORIGIN}/${single}/:id`, batch: spec };
+  };
   await init(build === "browser" ? await readFile(new URL("../dist/restql_bg.wasm", import.meta.url)) : undefined);
   const config = (bytesOf) => ({
     fetch: fetchOver(bytesOf),
