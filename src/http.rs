@@ -103,4 +103,14 @@ pub trait Clock {
     fn defer(&self) -> LocalBoxFuture<'static, ()> {
         self.sleep(0)
     }
+    /// A future that completes once a run has been idle for a moment: in a task of its own,
+    /// after the calls, batch windows and socket writes of the task it was made in. A run
+    /// hands out statements' parts then. By default a sleep of [`IDLE_AFTER_MS`].
+    fn idle(&self) -> LocalBoxFuture<'static, ()> {
+        self.sleep(IDLE_AFTER_MS)
+    }
 }
+
+/// How long after a statement's part became final it is handed out if the run still waits:
+/// a timer, so that it runs in a task of its own (a zero-delay sleep is due at once).
+pub const IDLE_AFTER_MS: u64 = 1;

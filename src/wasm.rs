@@ -15,6 +15,7 @@ use std::io::Write;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
+use std::thread::LocalKey;
 
 use rustc_hash::FxHashMap;
 
@@ -24,7 +25,7 @@ use serde_json::{Map, Value as Json, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
-use crate::http::{Clock, Request, Response, Transport, TransportError};
+use crate::http::{Clock, IDLE_AFTER_MS, Request, Response, Transport, TransportError};
 use crate::{CacheConfig, Errors, Inputs, Mappings, Options, Query};
 
 // The module's allocator: talc in place of the default dlmalloc (fewer instructions, less
@@ -754,7 +755,8 @@ fn js_text(value: &JsValue) -> String {
 
 /// `Date.now`, and one `setTimeout` for all the sleeps of the module: sleeps wait in a queue
 /// by deadline and the timer is set for the earliest. When the last sleep is dropped the timer
-/// is cleared, so a finished run leaves nothing to keep Node's event loop alive.
+/// is cleared, so a finished run leaves nothing to keep Node's event loop alive. Windows and
+/// idle moments have callbacks of their own (`Deferred`), which leave that timer alone.
 struct JsClock;
 
 #[wasm_bindgen]
@@ -770,22 +772,27 @@ thread_local! {
     static TIMERS: RefCell<Timers> = RefCell::new(Timers::default());
     /// The timer's callback, made once.
     static ON_TIMER: Closure<dyn FnMut()> = Closure::new(on_timer);
+    /// Batch windows: the end of the current task (`restqlNextTask`).
     static DEFERRED: RefCell<Deferred> = RefCell::new(Deferred::default());
-    static ON_DEFERRED: Closure<dyn FnMut()> = Closure::new(on_deferred);
+    static ON_DEFERRED: Closure<dyn FnMut()> = Closure::new(|| on_deferred(&DEFERRED));
+    /// Runs' idle moments, when they hand out parts: a 1 ms `setTimeout` of its own.
+    static IDLE: RefCell<Deferred> = RefCell::new(Deferred::default());
+    static ON_IDLE: Closure<dyn FnMut()> = Closure::new(|| on_deferred(&IDLE));
 }
 
-/// Futures waiting for the end of the current task (batch windows): one next-task callback
-/// (`restqlNextTask`) for all of them, which runs after every promise reaction already queued.
+type DeferredQueue = LocalKey<RefCell<Deferred>>;
+
+/// Futures waiting for a later task: one callback for all of them.
 #[derive(Default)]
 struct Deferred {
     waiting: Vec<Waker>,
-    /// Incremented each time the timer fires: a future registered in an earlier round is due.
+    /// Incremented each time the callback runs: a future made in an earlier round is due.
     round: u64,
     armed: bool,
 }
 
-fn on_deferred() {
-    let due = DEFERRED.with(|d| {
+fn on_deferred(queue: &'static DeferredQueue) {
+    let due = queue.with(|d| {
         let mut d = d.borrow_mut();
         d.round += 1;
         d.armed = false;
@@ -794,31 +801,36 @@ fn on_deferred() {
     due.into_iter().for_each(Waker::wake);
 }
 
-/// Ready once the next-task callback has run. It is armed when the future is made, not at its
+/// Ready once its queue's callback has run. It is armed when the future is made, not at its
 /// first poll: a batch window opens while the task goes on sending (a full chunk leaves at
-/// once), and the message is already on its way when the task ends.
-struct EndOfTask {
+/// once), and the message is already on its way when the task ends. An armed callback is never
+/// withdrawn: when the futures waiting for it are gone it wakes nothing.
+struct LaterTask {
+    queue: &'static DeferredQueue,
     round: u64,
 }
 
-impl EndOfTask {
-    fn armed() -> Self {
-        DEFERRED.with(|d| {
+impl LaterTask {
+    fn armed(queue: &'static DeferredQueue, arm: fn()) -> Self {
+        queue.with(|d| {
             let mut d = d.borrow_mut();
             if !d.armed {
                 d.armed = true;
-                ON_DEFERRED.with(|f| next_task(f.as_ref().unchecked_ref()));
+                arm();
             }
-            EndOfTask { round: d.round }
+            LaterTask {
+                queue,
+                round: d.round,
+            }
         })
     }
 }
 
-impl Future for EndOfTask {
+impl Future for LaterTask {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        DEFERRED.with(|d| {
+        self.queue.with(|d| {
             let mut d = d.borrow_mut();
             if d.round > self.round {
                 return Poll::Ready(());
@@ -967,7 +979,23 @@ impl Clock for JsClock {
     }
 
     fn defer(&self) -> LocalBoxFuture<'static, ()> {
-        Box::pin(EndOfTask::armed())
+        Box::pin(LaterTask::armed(&DEFERRED, || {
+            ON_DEFERRED.with(|f| next_task(f.as_ref().unchecked_ref()))
+        }))
+    }
+
+    /// Its own timer, not the sleeps': a run's idle moment neither clears the statements'
+    /// timer nor sets it again once the moment has passed (one `setTimeout` where there were
+    /// three). Armed at its first poll, which a run makes after sending what it started.
+    fn idle(&self) -> LocalBoxFuture<'static, ()> {
+        Box::pin(async {
+            LaterTask::armed(&IDLE, || {
+                ON_IDLE.with(|f| {
+                    set_timeout(f.as_ref().unchecked_ref(), IDLE_AFTER_MS as f64);
+                })
+            })
+            .await
+        })
     }
 }
 

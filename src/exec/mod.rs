@@ -468,11 +468,6 @@ type Results = Vec<Option<Tree<usize>>>;
 /// The statements' answer trees, the answers they index, stats and the call trace.
 type RunResult = (Vec<Tree<usize>>, Vec<Answer>, Stats, Vec<CallTrace>);
 
-/// How long after a statement's part became final it is handed out if the run still waits:
-/// a timer, so that it runs in a task of its own, after the calls, windows and socket writes
-/// the same answers led to (a zero-delay sleep is due at once).
-const IDLE_AFTER_MS: u64 = 1;
-
 /// Why the run's wait ended.
 enum Woke {
     Answers,
@@ -779,7 +774,7 @@ async fn run_statements(
                 .zip(&results)
                 .any(|(&hand_out, result)| hand_out && result.is_some())
         {
-            idle = Some(clock.sleep(IDLE_AFTER_MS));
+            idle = Some(clock.idle());
         }
         // Every answer that is there, so that items ending together start their followers
         // together.
