@@ -5,7 +5,9 @@
 // - a loop of arithmetic that touches no memory (its instructions alone);
 // - reading one field of 2,500 objects laid out over about 160 KB (memory touched, little
 //   computing);
-// - `JSON.parse` of a 726-byte text shaped like restql's answer to (a).
+// - `JSON.parse` of a 726-byte text shaped like restql's answer to (a);
+// - the runtime's own small operations a hop makes: a timer set and cleared, a microtask
+//   queued, the clock read.
 //
 // When the first stays the same and the others grow with the wait, what a piece of work costs
 // after an idle wait is the memory (data and code) it touches again, not its instructions.
@@ -41,7 +43,15 @@ const answer = JSON.stringify({
   stats: { calls: 4, deduped: 0, batched: 3, cacheHits: 0, durationMs: 14 },
   error: null,
 }).padEnd(726);
-const work = { arithmetic, "reading 2,500 objects": readObjects, "JSON.parse, 726 B": () => JSON.parse(answer) };
+const noop = () => {};
+const work = {
+  arithmetic,
+  "reading 2,500 objects": readObjects,
+  "JSON.parse, 726 B": () => JSON.parse(answer),
+  "setTimeout, then clearTimeout": () => clearTimeout(setTimeout(noop, 5000)),
+  queueMicrotask: () => queueMicrotask(noop),
+  "Date.now()": () => Date.now(),
+};
 
 // Every piece hot before the first measure.
 for (let i = 0; i < 2000; i++) for (const f of Object.values(work)) f();
