@@ -835,7 +835,10 @@ impl Future for LaterTask {
             if d.round > self.round {
                 return Poll::Ready(());
             }
-            d.waiting.push(cx.waker().clone());
+            // A run polls its idle moment each time it is woken: its task is listed once.
+            if !d.waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                d.waiting.push(cx.waker().clone());
+            }
             Poll::Pending
         })
     }
