@@ -2,10 +2,10 @@
 // a temporary folder with its npm dependencies installed, so that benchmarks can add clients
 // to it without touching it.
 import { cp, mkdtemp, access, readFile, writeFile } from "node:fs/promises";
-import { execFileSync } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const DEFAULT_PEERS = resolve(ROOT, "..", "shared", "bench");
@@ -63,4 +63,16 @@ export async function copyHarness(peers) {
     );
   await writeFile(getter, extended);
   return work;
+}
+
+/**
+ * The harness copied (`copyHarness`), a loader for its modules, and its upstream server
+ * started on 127.0.0.1 with `latency` ms a route: `{ work, load, server, base }`.
+ */
+export async function startUpstream(peers, latency) {
+  const work = await copyHarness(peers);
+  const load = (rel) => import(pathToFileURL(join(work, rel)).href);
+  const server = fork(join(work, "server.js"), ["--port", "0", "--latency", String(latency)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const port = await new Promise((resolve) => server.once("message", (m) => resolve(m.port)));
+  return { work, load, server, base: `http://127.0.0.1:${port}` };
 }

@@ -16,15 +16,14 @@
 // one), made in a temporary folder: its glue (`dist/server/restql.js`), its inline JS snippet
 // and `lib/api.js`. Each mark costs about a microsecond, so the sums run a little over the
 // query's own figures; what the table is for is the share of each step.
-import { fork } from "node:child_process";
 import { cp, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-import { DEFAULT_PEERS, copyHarness } from "./harness.mjs";
+import { DEFAULT_PEERS, startUpstream } from "./harness.mjs";
 import { createRestqlClient } from "./restql-client.mjs";
 
 const { values: opt } = parseArgs({
@@ -86,14 +85,11 @@ for (const [file, patches] of Object.entries(files)) {
   await writeFile(path, patched(await readFile(path, "utf8"), patches, file));
 }
 
-const work = await copyHarness(opt.peers);
-const load = (rel) => import(pathToFileURL(join(work, rel)).href);
+const { load, server, base } = await startUpstream(opt.peers, opt.latency);
 const { params } = await load("scenarios.js");
 const { createGetter } = await load("clients/http.js");
 const dataloader = await load("clients/dataloader.js");
-const server = fork(join(work, "server.js"), ["--port", "0", "--latency", opt.latency], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-const port = await new Promise((resolve) => server.once("message", (m) => resolve(m.port)));
-const getter = createGetter({ base: `http://127.0.0.1:${port}` });
+const getter = createGetter({ base });
 
 let marks = null;
 globalThis.__restqlStep = (label) => marks?.push([label, performance.now()]);

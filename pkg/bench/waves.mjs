@@ -15,13 +15,10 @@
 //
 // `--transport memory` answers from the harness's data after the latency, with no sockets and
 // no JSON parsing in the getter: what is left is each client's own time.
-import { fork } from "node:child_process";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
-import { DEFAULT_PEERS, copyHarness } from "./harness.mjs";
+import { DEFAULT_PEERS, startUpstream } from "./harness.mjs";
 import { createRestqlClient } from "./restql-client.mjs";
 
 const { values: opt } = parseArgs({
@@ -35,19 +32,13 @@ const { values: opt } = parseArgs({
     peers: { type: "string", default: DEFAULT_PEERS },
   },
 });
-const work = await copyHarness(opt.peers);
-const load = (rel) => import(pathToFileURL(join(work, rel)).href);
+const { load, server, base } = await startUpstream(opt.peers, opt.latency);
 const { params } = await load("scenarios.js");
 const { createGetter } = await load("clients/http.js");
 const dataloader = await load("clients/dataloader.js");
 
-const server = fork(join(work, "server.js"), ["--port", "0", "--latency", opt.latency], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-const port = await new Promise((resolve) => server.once("message", (m) => resolve(m.port)));
 const latency = Number(opt.latency);
-const getter =
-  opt.transport === "memory"
-    ? createGetter({ transport: "memory", lat: () => latency })
-    : createGetter({ base: `http://127.0.0.1:${port}` });
+const getter = opt.transport === "memory" ? createGetter({ transport: "memory", lat: () => latency }) : createGetter({ base });
 
 // Every call of the current query: route, sent and answered (ms from the query's start).
 let calls = [];
