@@ -786,9 +786,12 @@ type DeferredQueue = LocalKey<RefCell<Deferred>>;
 #[derive(Default)]
 struct Deferred {
     waiting: Vec<Waker>,
-    /// Incremented each time the callback runs: a future made in an earlier round is due.
+    /// Incremented each time the callback runs.
     round: u64,
     armed: bool,
+    /// Arms the callback again once it has run, for a future made after it was armed that
+    /// waits for the next one (`LaterTask::armed` with `join` false).
+    again: Option<fn()>,
 }
 
 fn on_deferred(queue: &'static DeferredQueue) {
@@ -796,6 +799,10 @@ fn on_deferred(queue: &'static DeferredQueue) {
         let mut d = d.borrow_mut();
         d.round += 1;
         d.armed = false;
+        if let Some(arm) = d.again.take() {
+            d.armed = true;
+            arm();
+        }
         std::mem::take(&mut d.waiting)
     });
     due.into_iter().for_each(Waker::wake);
@@ -807,21 +814,27 @@ fn on_deferred(queue: &'static DeferredQueue) {
 /// withdrawn: when the futures waiting for it are gone it wakes nothing.
 struct LaterTask {
     queue: &'static DeferredQueue,
-    round: u64,
+    /// The round from which it is ready.
+    due: u64,
 }
 
 impl LaterTask {
-    fn armed(queue: &'static DeferredQueue, arm: fn()) -> Self {
+    /// With `join`, a callback already armed (in an earlier task) will do; without, only one
+    /// armed when the future is made, or after.
+    fn armed(queue: &'static DeferredQueue, arm: fn(), join: bool) -> Self {
         queue.with(|d| {
             let mut d = d.borrow_mut();
-            if !d.armed {
+            let due = if !d.armed {
                 d.armed = true;
                 arm();
-            }
-            LaterTask {
-                queue,
-                round: d.round,
-            }
+                d.round + 1
+            } else if join {
+                d.round + 1
+            } else {
+                d.again = Some(arm);
+                d.round + 2
+            };
+            LaterTask { queue, due }
         })
     }
 }
@@ -832,7 +845,7 @@ impl Future for LaterTask {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.queue.with(|d| {
             let mut d = d.borrow_mut();
-            if d.round > self.round {
+            if d.round >= self.due {
                 return Poll::Ready(());
             }
             // A run polls its idle moment each time it is woken: its task is listed once.
@@ -982,21 +995,30 @@ impl Clock for JsClock {
     }
 
     fn defer(&self) -> LocalBoxFuture<'static, ()> {
-        Box::pin(LaterTask::armed(&DEFERRED, || {
-            ON_DEFERRED.with(|f| next_task(f.as_ref().unchecked_ref()))
-        }))
+        // Every key registered before the task ends is in the window, so a message already
+        // on its way will do.
+        Box::pin(LaterTask::armed(
+            &DEFERRED,
+            || ON_DEFERRED.with(|f| next_task(f.as_ref().unchecked_ref())),
+            true,
+        ))
     }
 
     /// Its own timer, not the sleeps': a run's idle moment neither clears the statements'
     /// timer nor sets it again once the moment has passed (one `setTimeout` where there were
-    /// three). Armed at its first poll, which a run makes after sending what it started.
+    /// three). Armed at its first poll, which a run makes after sending what it started; a
+    /// timer another run armed earlier will not do, as it may fire before this task's window.
     fn idle(&self) -> LocalBoxFuture<'static, ()> {
         Box::pin(async {
-            LaterTask::armed(&IDLE, || {
-                ON_IDLE.with(|f| {
-                    set_timeout(f.as_ref().unchecked_ref(), IDLE_AFTER_MS as f64);
-                })
-            })
+            LaterTask::armed(
+                &IDLE,
+                || {
+                    ON_IDLE.with(|f| {
+                        set_timeout(f.as_ref().unchecked_ref(), IDLE_AFTER_MS as f64);
+                    })
+                },
+                false,
+            )
             .await
         })
     }
