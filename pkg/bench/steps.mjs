@@ -38,11 +38,12 @@ const { values: opt } = parseArgs({
 });
 
 const MARK = "globalThis.__restqlStep?.";
-// Per file of the package, the text a mark goes after (or, for `before`, before): each must be
-// there exactly once, or the copy is not the package these marks were written for.
+// Per file of the package (`snippet`: the inline JS snippet's file), the text a mark goes
+// after (`after`), before (`before`), or that it replaces (`with`): each must be there exactly
+// once, or the copy is not the package these marks were written for.
 const PATCHES = {
   "dist/server/restql.js": [
-    { at: "queueMicrotask(arg0);", with: `${MARK}("wake"); queueMicrotask(() => { ${MARK}("poll"); arg0(); ${MARK}("poll-end"); });`, replace: true },
+    { at: "queueMicrotask(arg0);", with: `${MARK}("wake"); queueMicrotask(() => { ${MARK}("poll"); arg0(); ${MARK}("poll-end"); });` },
     { at: "const ret = setTimeout(arg0, arg1);", before: `${MARK}(\`timer \${arg1} ms\`);` },
     { at: "clearTimeout(arg0);", before: `${MARK}("timer cleared");` },
   ],
@@ -67,7 +68,7 @@ function patched(source, patches, file) {
       console.error(`steps.mjs: ${file} does not hold "${p.at}" once: not the package these marks were written for`);
       process.exit(2);
     }
-    const text = p.replace ? p.with : `${p.before ?? ""}${p.at}${p.after ?? ""}`;
+    const text = p.with ?? `${p.before ?? ""}${p.at}${p.after ?? ""}`;
     out = out.replace(p.at, () => text);
   }
   return out;
@@ -76,11 +77,9 @@ function patched(source, patches, file) {
 // The marked copy of the package.
 const copy = await mkdtemp(join(tmpdir(), "restql-steps-"));
 for (const part of ["node.js", "package.json", "lib", "dist/server"]) await cp(join(opt.package, part), join(copy, part), { recursive: true });
-const snippets = join(copy, "dist/server/snippets");
-const [snippetDir] = await readdir(snippets);
-const files = { ...PATCHES, [`dist/server/snippets/${snippetDir}/inline0.js`]: PATCHES.snippet };
-delete files.snippet;
-for (const [file, patches] of Object.entries(files)) {
+const [snippetDir] = await readdir(join(copy, "dist/server/snippets"));
+for (const [name, patches] of Object.entries(PATCHES)) {
+  const file = name === "snippet" ? `dist/server/snippets/${snippetDir}/inline0.js` : name;
   const path = join(copy, file);
   await writeFile(path, patched(await readFile(path, "utf8"), patches, file));
 }
