@@ -3,7 +3,12 @@
 //! Between its runs a client joins calls already on the wire, collects batch keys during each
 //! batch mapping's window, and, when given a cache, keeps answers for as long as their
 //! `Cache-Control` allows.
+//!
+//! A client also keeps the plans of the queries it ran, by text, inputs and options: a plan is
+//! pure, so running the same query again skips the parser, the validator and the planner.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde_json::{Value as Json, json};
@@ -12,9 +17,60 @@ use crate::exec::dispatch::Dispatcher;
 use crate::exec::{CacheConfig, Outcome, StatementSink, execute_with};
 use crate::http::{Clock, Transport};
 use crate::mapping::Mappings;
-use crate::plan::{Inputs, Item, Options, plan};
+use crate::plan::{Inputs, Item, Options, Plan, plan};
 use crate::syntax::ast::Query;
 use crate::{Errors, check, first_error};
+
+/// What a plan borrows, owned: the query and its text, the run's inputs and options, and the
+/// client's mappings.
+#[derive(Debug)]
+pub struct PlanSource {
+    query: Rc<Query>,
+    text: Box<str>,
+    inputs: Inputs,
+    options: Options,
+    mappings: Rc<Mappings>,
+}
+
+self_cell::self_cell!(
+    /// A plan together with what it borrows, so that a client can keep it and run it again.
+    pub struct PreparedPlan {
+        owner: PlanSource,
+        #[covariant]
+        dependent: Plan,
+    }
+    impl {Debug}
+);
+
+impl PreparedPlan {
+    /// The plan.
+    pub fn plan(&self) -> &Plan<'_> {
+        self.borrow_dependent()
+    }
+
+    fn is_for(&self, inputs: &Inputs, options: &Options) -> bool {
+        let source = self.borrow_owner();
+        source.inputs == *inputs && source.options == *options
+    }
+}
+
+/// Distinct query texts a client keeps; past it the cache starts over.
+const CACHED_TEXTS: usize = 100;
+/// Plans kept per text (other inputs or options), the latest ones.
+const PLANS_PER_TEXT: usize = 8;
+
+/// A client's parsed queries and plans, by text.
+#[derive(Debug, Default)]
+struct PlanCache {
+    by_text: HashMap<Box<str>, CachedText>,
+}
+
+#[derive(Debug)]
+struct CachedText {
+    query: Rc<Query>,
+    /// Oldest first.
+    plans: Vec<Rc<PreparedPlan>>,
+}
 
 /// What a client adds to [`Options`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,9 +93,10 @@ pub struct ClientTotals {
 
 /// A restQL client over a transport and a clock.
 pub struct Client {
-    mappings: Mappings,
+    mappings: Rc<Mappings>,
     options: Options,
     dispatch: Dispatcher<'static>,
+    plans: RefCell<PlanCache>,
 }
 
 impl std::fmt::Debug for Client {
@@ -60,9 +117,10 @@ impl Client {
         config: ClientConfig,
     ) -> Self {
         Client {
-            mappings,
+            mappings: Rc::new(mappings),
             options,
             dispatch: Dispatcher::shared(transport, clock, config.cache),
+            plans: RefCell::new(PlanCache::default()),
         }
     }
 
@@ -110,12 +168,69 @@ impl Client {
         }
     }
 
-    /// Parse, validate and run `text`.
+    /// Parse, validate and run `text` (its plan kept for the next run, see
+    /// [`Client::prepare`]).
     pub async fn run_text(&self, text: &str, inputs: &Inputs) -> Outcome {
-        match check(text) {
-            Ok(query) => self.run(&query, text, inputs).await,
+        match self.prepare(text, inputs, &self.options) {
+            Ok(prepared) => self.run_prepared(&prepared, None).await,
             Err(errors) => first_error(errors),
         }
+    }
+
+    /// The plan of `text` with `inputs` and `options`: the one kept from an earlier run of the
+    /// same text, inputs and options, else parsed, validated and planned now, and kept. Errors
+    /// are not kept.
+    pub fn prepare(
+        &self,
+        text: &str,
+        inputs: &Inputs,
+        options: &Options,
+    ) -> Result<Rc<PreparedPlan>, Errors> {
+        let query = match self.plans.borrow().by_text.get(text) {
+            Some(cached) => {
+                if let Some(prepared) = cached.plans.iter().find(|p| p.is_for(inputs, options)) {
+                    return Ok(Rc::clone(prepared));
+                }
+                Rc::clone(&cached.query)
+            }
+            None => Rc::new(check(text)?),
+        };
+        let source = PlanSource {
+            query: Rc::clone(&query),
+            text: text.into(),
+            inputs: inputs.clone(),
+            options: options.clone(),
+            mappings: Rc::clone(&self.mappings),
+        };
+        let prepared = Rc::new(PreparedPlan::try_new(source, |s| {
+            plan(&s.query, &s.text, &s.mappings, &s.inputs, &s.options)
+        })?);
+        let mut cache = self.plans.borrow_mut();
+        if !cache.by_text.contains_key(text) && cache.by_text.len() >= CACHED_TEXTS {
+            cache.by_text.clear();
+        }
+        let cached = cache
+            .by_text
+            .entry(text.into())
+            .or_insert_with(|| CachedText {
+                query,
+                plans: Vec::new(),
+            });
+        if cached.plans.len() >= PLANS_PER_TEXT {
+            cached.plans.remove(0);
+        }
+        cached.plans.push(Rc::clone(&prepared));
+        Ok(prepared)
+    }
+
+    /// Run a plan from [`Client::prepare`], handing out statements' parts to `sink` as
+    /// [`Client::run_handing_out`] does.
+    pub async fn run_prepared(
+        &self,
+        prepared: &PreparedPlan,
+        sink: Option<StatementSink<'_>>,
+    ) -> Outcome {
+        execute_with(prepared.plan(), &self.dispatch, sink).await
     }
 
     /// The plan as JSON (see [`crate::explain`]), with `live`: the calls known at plan time

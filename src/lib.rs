@@ -28,6 +28,18 @@
 //! assert_eq!(outcome.body.to_json()["product"]["result"][2], json!({"name": "tv"}));
 //! ```
 
+/// A timestamp for `pkg/bench/steps.mjs`, in builds with the `step-marks` feature only.
+#[cfg(all(target_arch = "wasm32", feature = "step-marks"))]
+macro_rules! step {
+    ($label:expr) => {
+        crate::wasm::step($label)
+    };
+}
+#[cfg(not(all(target_arch = "wasm32", feature = "step-marks")))]
+macro_rules! step {
+    ($label:expr) => {};
+}
+
 pub mod client;
 mod error;
 pub mod exec;

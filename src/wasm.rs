@@ -9,7 +9,7 @@
 //! (Hermes, for React Native, has no `class` syntax).
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::Write;
 use std::pin::Pin;
@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::http::{Clock, IDLE_AFTER_MS, Request, Response, Transport, TransportError};
-use crate::{CacheConfig, Errors, Inputs, Mappings, Options, Query};
+use crate::{CacheConfig, Errors, Inputs, Mappings, Options};
 
 // The module's allocator: talc in place of the default dlmalloc (fewer instructions, less
 // weight in the module), behind free lists by size class. A run allocates and frees a few
@@ -35,6 +35,13 @@ use crate::{CacheConfig, Errors, Inputs, Mappings, Options, Query};
 #[global_allocator]
 static ALLOCATOR: crate::size_classes::SizeClasses<talc::wasm::WasmDynamicTalc> =
     crate::size_classes::SizeClasses::new(talc::wasm::new_wasm_dynamic_allocator());
+
+#[cfg(feature = "step-marks")]
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = __restqlStep)]
+    pub(crate) fn step(label: &str);
+}
 
 /// Parse and validate; the canonical JSON of the query, or throws the errors' JSON.
 #[wasm_bindgen(js_name = parse)]
@@ -137,13 +144,15 @@ pub fn client_run(
             let skip = |id: &str| handed_out.iter().any(|h| h == id);
             outcome_to_js(outcome, trace, body_text, &skip)
         };
-        let query = match config.checked(&text) {
-            Ok(query) => query,
-            Err(errors) => return Ok(answer(&crate::first_error(errors))),
-        };
+        step!("m:task");
         let mut options = config.client.options().clone();
         options.debug = debug;
         options.trace = trace;
+        let prepared = match config.client.prepare(&text, &inputs, &options) {
+            Ok(prepared) => prepared,
+            Err(errors) => return Ok(answer(&crate::first_error(errors))),
+        };
+        step!("m:prepared");
         let on_statement: Option<&Function> = on_statement.dyn_ref::<Function>();
         let hand_out = |id: &str, part: &crate::StatementPart<'_>| {
             let Some(f) = on_statement else { return };
@@ -162,9 +171,7 @@ pub fn client_run(
             Some(_) => Some(&hand_out),
             None => None,
         };
-        let run = config
-            .client
-            .run_handing_out(&query, &text, &inputs, &options, sink);
+        let run = config.client.run_prepared(&prepared, sink);
         if !signal.is_undefined() && !signal.is_null() {
             let signal: &AbortSignal = signal.unchecked_ref();
             if signal.aborted() {
@@ -184,6 +191,7 @@ pub fn client_run(
                 }
             }
         };
+        step!("m:outcome");
         Ok(answer(&outcome))
     })
 }
@@ -227,6 +235,7 @@ fn outcome_to_js(
     out.extend_from_slice(b",\"error\":");
     push_json(&mut out, &outcome.error);
     out.push(b'}');
+    step!("m:written");
     let text = |bytes: &[u8]| JsValue::from_str(std::str::from_utf8(bytes).unwrap_or("null"));
     if !body_text {
         return text(&out);
@@ -249,31 +258,11 @@ thread_local! {
     static CLIENTS: RefCell<Vec<Option<Rc<ClientConfig>>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// What a client keeps between runs: mappings parsed once, limits and defaults, and the
-/// queries it has parsed and validated, by text (restQL caches parsed queries too).
+/// What a client keeps between runs: mappings parsed once, limits and defaults, and the plans
+/// of the queries it ran (`Client::prepare`).
 #[derive(Debug)]
 struct ClientConfig {
     client: crate::Client,
-    checked: RefCell<HashMap<String, Rc<Query>>>,
-}
-
-/// Distinct query texts a client keeps parsed; past it the cache starts over.
-const CHECKED_QUERIES: usize = 100;
-
-impl ClientConfig {
-    /// The parsed and validated query of `text`, from the cache when it was seen before.
-    fn checked(&self, text: &str) -> Result<Rc<Query>, Errors> {
-        if let Some(query) = self.checked.borrow().get(text) {
-            return Ok(Rc::clone(query));
-        }
-        let query = Rc::new(crate::check(text)?);
-        let mut cache = self.checked.borrow_mut();
-        if cache.len() >= CHECKED_QUERIES {
-            cache.clear();
-        }
-        cache.insert(text.to_string(), Rc::clone(&query));
-        Ok(query)
-    }
 }
 
 /// A client's configuration as the package passes it.
@@ -352,10 +341,7 @@ impl ClientConfig {
                 cache: settings.cache,
             },
         );
-        Ok(ClientConfig {
-            client,
-            checked: RefCell::new(HashMap::new()),
-        })
+        Ok(ClientConfig { client })
     }
 }
 

@@ -566,3 +566,113 @@ fn different_credentials_never_share_calls_or_cache_entries() {
     let alice = s.run("from product headers Authorization = \"alice\" with id = [1]");
     assert_eq!(alice.stats.cache_hits, 1);
 }
+
+#[test]
+fn a_client_keeps_the_plan_of_a_query_it_ran() {
+    let s = setup(json!("task"), None, None);
+    let inputs = Inputs::default();
+    let options = Options::default();
+    let text = "from single with id = $id";
+    let with_id = |id: u64| Inputs {
+        variables: json!({ "id": id }).as_object().cloned().unwrap_or_default(),
+        headers: Vec::new(),
+    };
+    let first = s.client.prepare(text, &with_id(1), &options);
+    let again = s.client.prepare(text, &with_id(1), &options);
+    let (Ok(first), Ok(again)) = (first, again) else {
+        panic!("the query did not plan");
+    };
+    assert!(
+        Rc::ptr_eq(&first, &again),
+        "the same text and inputs share a plan"
+    );
+    // Other inputs or options get a plan of their own, with their own calls.
+    let other = s
+        .client
+        .prepare(text, &with_id(2), &options)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!Rc::ptr_eq(&first, &other));
+    let traced = Options {
+        trace: false,
+        ..Options::default()
+    };
+    let untraced = s
+        .client
+        .prepare(text, &with_id(1), &traced)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!Rc::ptr_eq(&first, &untraced));
+    for (prepared, id) in [(&first, 1), (&other, 2), (&first, 1)] {
+        let outcome = s
+            .clock
+            .run(s.client.run_prepared(prepared, None))
+            .unwrap_or_else(|| panic!("the run never ended"));
+        assert_eq!(
+            outcome.body.to_json()["single"]["result"],
+            json!({ "id": id })
+        );
+    }
+    assert_eq!(
+        s.lines(),
+        vec![
+            "GET http://u/product/1",
+            "GET http://u/product/2",
+            "GET http://u/product/1"
+        ]
+    );
+    // A query that does not plan is not kept: its error comes each time.
+    for _ in 0..2 {
+        let error = s
+            .client
+            .prepare("from nowhere with id = 1", &inputs, &options)
+            .err()
+            .map(|e| e.0[0].code.as_str());
+        assert_eq!(error, Some("unknown-resource"));
+    }
+}
+
+#[test]
+fn a_kept_plan_with_chained_calls_runs_again_from_fresh_answers() {
+    // The single resource answers with another `next` each time: the kept plan's chained
+    // statement must follow this run's answer, not the one its plan was made with.
+    let clock = VirtualClock::new();
+    let answered = std::cell::Cell::new(0);
+    let transport = Rc::new(FakeTransport::new(&clock, move |r: &Request| {
+        if r.url.starts_with("http://u/product/") {
+            answered.set(answered.get() + 1);
+            return Reply::json(200, json!({"next": 10 + answered.get()})).after(20);
+        }
+        let items: Vec<Json> = query_ids(&r.url)
+            .into_iter()
+            .map(|id| json!({"id": id}))
+            .collect();
+        Reply::json(200, Json::Array(items)).after(20)
+    }));
+    let client = Client::new(
+        transport.clone(),
+        Rc::new(clock.clone()),
+        mappings(json!("task")),
+        Options::default(),
+        ClientConfig::default(),
+    );
+    let text = "from single with id = 1\nfrom product with id = single.next";
+    let run = || {
+        clock
+            .run(client.run_text(text, &Inputs::default()))
+            .unwrap_or_else(|| panic!("the run never ended"))
+    };
+    let (first, second) = (run(), run());
+    assert_eq!(first.body.to_json()["product"]["result"], json!({"id": 11}));
+    assert_eq!(
+        second.body.to_json()["product"]["result"],
+        json!({"id": 12})
+    );
+    assert_eq!(
+        transport.lines(),
+        vec![
+            "GET http://u/product/1",
+            "GET http://u/products?id=11",
+            "GET http://u/product/1",
+            "GET http://u/products?id=12",
+        ]
+    );
+}

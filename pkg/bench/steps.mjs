@@ -15,7 +15,10 @@
 // The marks go into a copy of the package (`--package`: another built copy, by default this
 // one), made in a temporary folder: its glue (`dist/server/restql.js`), its inline JS snippet
 // and `lib/api.js`. Each mark costs about a microsecond, so the sums run a little over the
-// query's own figures; what the table is for is the share of each step.
+// query's own figures; what the table is for is the share of each step. A package built by
+// `bash pkg/bench/marked-build.sh DIR` also marks steps inside the module (`m:...`: the run's
+// task, its plan, the executor's waits and wakes, a batch flush, the run's end, its shaping,
+// its answer written).
 import { cp, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

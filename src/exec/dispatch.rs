@@ -656,6 +656,7 @@ impl<'a> Dispatcher<'a> {
 
     /// Close a window: the keys whose requesters are still there go out in chunks.
     fn flush(&self, pending: &Rc<PendingBatch<'a>>) {
+        step!("m:flush");
         self.send_chunks(pending, false);
     }
 

@@ -176,10 +176,15 @@ pub(crate) async fn execute_with(
     let deadline = clock.sleep(plan.deadline_ms);
     let outcome = match select(run, deadline).await {
         // The duration is set below, for every outcome.
-        Either::Left((Ok((results, answers, stats, trace)), _)) => Outcome {
-            trace,
-            ..shape::shape(plan, results, answers, stats)
-        },
+        Either::Left((Ok((results, answers, stats, trace)), _)) => {
+            step!("m:ran");
+            let outcome = Outcome {
+                trace,
+                ..shape::shape(plan, results, answers, stats)
+            };
+            step!("m:shaped");
+            outcome
+        }
         Either::Left((Err(error), _)) => error_outcome(error),
         Either::Right(_) => {
             let span = plan
@@ -556,6 +561,7 @@ async fn run_statements(
     };
     let mut idle: Option<LocalBoxFuture<'static, ()>> = None;
 
+    step!("m:executor");
     loop {
         let mut progressed = true;
         while progressed {
@@ -778,6 +784,7 @@ async fn run_statements(
         }
         // Every answer that is there, so that items ending together start their followers
         // together.
+        step!("m:started");
         let woke = std::future::poll_fn(|cx| {
             while let std::task::Poll::Ready(Some(sent)) = in_flight.poll_next_unpin(cx) {
                 arrived.push(sent);
@@ -797,6 +804,7 @@ async fn run_statements(
             }
         })
         .await;
+        step!("m:woke");
         match woke {
             Woke::Nothing => break,
             Woke::Answers => {}
@@ -817,6 +825,7 @@ async fn run_statements(
                 continue;
             }
         }
+        step!("m:arrived");
         for sent in arrived.drain(..) {
             match sent.served {
                 Served::Sent | Served::Batched { first: true, .. } => stats.calls += 1,
