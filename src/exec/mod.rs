@@ -563,6 +563,8 @@ async fn run_statements(
 
     step!("m:executor");
     loop {
+        // Whether this pass started calls: sends, batch keys waiting for their window.
+        let mut started_calls = false;
         let mut progressed = true;
         while progressed {
             progressed = false;
@@ -691,6 +693,7 @@ async fn run_statements(
                             let key = DedupeKey(Rc::clone(call), sp.timeout_ms);
                             let id = *by_key.entry(key).or_insert_with(|| {
                                 calls.push(CallEntry::default());
+                                started_calls = true;
                                 in_flight.push(send(
                                     calls.len() - 1,
                                     Rc::clone(call),
@@ -774,13 +777,19 @@ async fn run_statements(
         if results.iter().all(Option::is_some) {
             break;
         }
-        if idle.is_none()
-            && to_hand_out
-                .iter()
-                .zip(&results)
-                .any(|(&hand_out, result)| hand_out && result.is_some())
+        if to_hand_out
+            .iter()
+            .zip(&results)
+            .any(|(&hand_out, result)| hand_out && result.is_some())
         {
-            idle = Some(clock.idle());
+            if !started_calls {
+                // Nothing of this pass is on its way out (no send, no window): the parts
+                // are handed out now, while the run waits, rather than all at its end
+                // should its other answers come within the idle timer's wait.
+                idle = Some(Box::pin(std::future::ready(())));
+            } else if idle.is_none() {
+                idle = Some(clock.idle());
+            }
         }
         // Every answer that is there, so that items ending together start their followers
         // together.
