@@ -103,6 +103,13 @@ pub trait Clock {
     fn defer(&self) -> LocalBoxFuture<'static, ()> {
         self.sleep(0)
     }
+    /// A future that completes once the promise reactions already queued have run: the batch
+    /// window `microtask`, sooner than a task's end (no turn of the event loop) and holding the
+    /// keys of queries started in the same synchronous run of code. In JavaScript,
+    /// `queueMicrotask`; by default [`Clock::defer`].
+    fn soon(&self) -> LocalBoxFuture<'static, ()> {
+        self.defer()
+    }
     /// A future that completes once a run has been idle for a moment: in a task of its own,
     /// after the calls, batch windows and socket writes of the task it was made in. A run
     /// hands out statements' parts then. By default a sleep of [`IDLE_AFTER_MS`].

@@ -483,6 +483,13 @@ export function restqlSend(fetch, url, method, headers, body, limit, id, answere
   }, fail);
 }
 
+// Runs `callback` once the promise reactions already queued have run (the batch window
+// `microtask`): queueMicrotask, or a resolved promise where there is none.
+export function restqlMicrotask(callback) {
+  if (typeof queueMicrotask === "function") queueMicrotask(callback);
+  else Promise.resolve().then(callback);
+}
+
 // The call's future was dropped before it settled: abort its fetch, or make sure a signal
 // read later comes aborted.
 export function restqlAbandon(id) {
@@ -548,6 +555,8 @@ extern "C" {
     fn abandon_request(id: u32);
     #[wasm_bindgen(js_name = restqlNextTask)]
     fn next_task(callback: &Function);
+    #[wasm_bindgen(js_name = restqlMicrotask)]
+    fn microtask(callback: &Function);
 }
 
 /// Calls the injected fetch function. Each call's signal is aborted when the call's future is
@@ -761,6 +770,9 @@ thread_local! {
     /// Batch windows: the end of the current task (`restqlNextTask`).
     static DEFERRED: RefCell<Deferred> = RefCell::new(Deferred::default());
     static ON_DEFERRED: Closure<dyn FnMut()> = Closure::new(|| on_deferred(&DEFERRED));
+    /// Batch windows of `microtask`: after the promise reactions already queued.
+    static SOON: RefCell<Deferred> = RefCell::new(Deferred::default());
+    static ON_SOON: Closure<dyn FnMut()> = Closure::new(|| on_deferred(&SOON));
     /// Runs' idle moments, when they hand out parts: a 1 ms `setTimeout` of its own.
     static IDLE: RefCell<Deferred> = RefCell::new(Deferred::default());
     static ON_IDLE: Closure<dyn FnMut()> = Closure::new(|| on_deferred(&IDLE));
@@ -986,6 +998,15 @@ impl Clock for JsClock {
         Box::pin(LaterTask::armed(
             &DEFERRED,
             || ON_DEFERRED.with(|f| next_task(f.as_ref().unchecked_ref())),
+            true,
+        ))
+    }
+
+    fn soon(&self) -> LocalBoxFuture<'static, ()> {
+        // As for `defer`: a callback already queued runs after every key registered so far.
+        Box::pin(LaterTask::armed(
+            &SOON,
+            || ON_SOON.with(|f| microtask(f.as_ref().unchecked_ref())),
             true,
         ))
     }

@@ -676,3 +676,18 @@ fn a_kept_plan_with_chained_calls_runs_again_from_fresh_answers() {
         ]
     );
 }
+
+#[test]
+fn a_microtask_window_collects_keys_of_runs_started_together() {
+    let s = setup(json!("microtask"), None, None);
+    let (a, b) = s.both(
+        "from product with id = [1, 2]",
+        "from product with id = [2, 3]",
+    );
+    assert_eq!(s.lines(), vec!["GET http://u/products?id=1&id=2&id=3"]);
+    assert_eq!((a.stats.calls, b.stats.calls), (1, 0));
+    assert_eq!(
+        b.body.to_json()["product"]["result"],
+        json!([{"id": 2}, {"id": 3}])
+    );
+}

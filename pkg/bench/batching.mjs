@@ -4,7 +4,8 @@
 // routes declared in its mappings (`restql`) and without (`restql-per-id`). On request
 // (`--clients ...,restql-no-window`), also with the batch routes' `window: "off"`: keys are
 // collected within a query's waves only, as the harness's request-scoped DataLoaders do,
-// with no wait for the end of the task.
+// with no wait for the end of the task; and (`restql-microtask`) with `window: "microtask"`:
+// keys of the queries started together, once the promise reactions queued have run.
 //
 //   node [node flags] pkg/bench/batching.mjs [--peers DIR] [--prewarm N] [-- run.js flags]
 //
@@ -46,9 +47,9 @@ source = source
   .replace("import * as falcor", "import * as restql from './clients/restql.js';\nimport * as falcor")
   .replace(
     "const CLIENTS = {",
-    "const CLIENTS = {\n  restql: (o) => restql.createClient({ ...o, batch: true }),\n  'restql-no-window': (o) => restql.createClient({ ...o, batch: true, window: 'off' }),\n  'restql-per-id': (o) => restql.createClient({ ...o, batch: false }),",
+    "const CLIENTS = {\n  restql: (o) => restql.createClient({ ...o, batch: true }),\n  'restql-no-window': (o) => restql.createClient({ ...o, batch: true, window: 'off' }),\n  'restql-microtask': (o) => restql.createClient({ ...o, batch: true, window: 'microtask' }),\n  'restql-per-id': (o) => restql.createClient({ ...o, batch: false }),",
   )
-  .replace("const USES_BATCH = new Set([", "const USES_BATCH = new Set(['restql', 'restql-no-window', ")
+  .replace("const USES_BATCH = new Set([", "const USES_BATCH = new Set(['restql', 'restql-no-window', 'restql-microtask', ")
   // restql reads the bodies as bytes (harness.mjs): the same calls, counted alike.
   .replace("CLIENTS[n]({ get: getter.get, p })", "CLIENTS[n]({ get: getter.get, getBytes: getter.getBytes, p })");
 if (!source.includes("getBytes: getter.getBytes")) {

@@ -10,7 +10,8 @@
 //   node pkg/bench/waves.mjs [--scenario c] [--runs 100] [--warmup 300] [--latency 20]
 //                            [--clients dataloader,restql] [--transport http|memory] [--peers DIR]
 //
-// Clients: dataloader, restql, restql-per-id, restql-no-window, restql-parsed (see `makers`);
+// Clients: dataloader, restql, restql-per-id, restql-no-window, restql-microtask, restql-parsed
+// (see `makers`);
 // each query of the run goes to each client in turn.
 //
 // `--transport memory` answers from the harness's data after the latency, with no sockets and
@@ -58,6 +59,8 @@ const makers = {
   "restql-per-id": async () => createRestqlClient({ get, getBytes, p, batch: false }),
   // The batch routes' window off: keys collected within a query's waves only.
   "restql-no-window": async () => createRestqlClient({ get, getBytes, p, batch: true, window: "off" }),
+  // The batch routes' window `microtask`: keys of queries started together, no task's end.
+  "restql-microtask": async () => createRestqlClient({ get, getBytes, p, batch: true, window: "microtask" }),
   // Over the getter's parsed objects, encoded again once per path: the getter's JSON.parse
   // counted in restql's time, as the JS clients' is in theirs.
   "restql-parsed": async () => createRestqlClient({ get, p, batch: true }),

@@ -182,6 +182,32 @@ test("concurrent runs on one client share a batch window and join calls on the w
   client.close();
 });
 
+test("a microtask window holds the keys of runs started together, a task window also those of later microtasks", async () => {
+  const q = "from product with id = $ids";
+  // b starts two promise reactions after a: within a's task, after a's microtask window.
+  const twoRuns = async (window) => {
+    shop.calls.length = 0;
+    const client = await createClient({ mappings: { product: batchOf(shop.url, { max: 10, window }) } });
+    const a = client.run(q, { variables: { ids: [1, 2] } });
+    await Promise.resolve();
+    await Promise.resolve();
+    const b = client.run(q, { variables: { ids: [3, 4] } });
+    const [ra, rb] = await Promise.all([a, b]);
+    assert.deepEqual(ra.body.product.result.map((p) => p.id), [1, 2]);
+    assert.deepEqual(rb.body.product.result.map((p) => p.id), [3, 4]);
+    client.close();
+    return shop.calls.map((c) => c.ids);
+  };
+  assert.deepEqual(await twoRuns("microtask"), [["1", "2"], ["3", "4"]]);
+  assert.deepEqual(await twoRuns("task"), [["1", "2", "3", "4"]]);
+
+  shop.calls.length = 0;
+  const client = await createClient({ mappings: { product: batchOf(shop.url, { max: 10, window: "microtask" }) } });
+  await Promise.all([client.run(q, { variables: { ids: [1, 2] } }), client.run(q, { variables: { ids: [2, 3] } })]);
+  assert.deepEqual(shop.calls.map((c) => c.ids), [["1", "2", "3"]], "runs started in the same code share one call");
+  client.close();
+});
+
 test("a full chunk goes out at once; the window holds only the keys short of one", async () => {
   shop.calls.length = 0;
   const client = await createClient({ mappings: { product: batchOf(shop.url, { max: 2, window: 400 }) } });

@@ -590,6 +590,7 @@ impl<'a> Dispatcher<'a> {
             _ => {
                 let window = match (self.windows, spec.window) {
                     (true, Window::Task) => self.clock.defer(),
+                    (true, Window::Microtask) => self.clock.soon(),
                     (true, Window::Ms(ms)) => self.clock.sleep(ms),
                     (false, _) | (true, Window::Off) => futures::future::ready(()).boxed_local(),
                 };

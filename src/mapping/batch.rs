@@ -98,6 +98,9 @@ pub enum Missing {
 pub enum Window {
     /// Until the end of the current task (the `Clock`'s `defer`).
     Task,
+    /// Until the promise reactions already queued have run (the `Clock`'s `soon`): the keys of
+    /// every query started in the same synchronous run of code, without waiting for a task.
+    Microtask,
     /// This many milliseconds.
     Ms(u64),
     /// Send as soon as the run has started every ready statement.
@@ -274,6 +277,7 @@ impl BatchSpec {
         let window = match fields.get("window") {
             None => Window::Task,
             Some(Json::String(s)) if s == "task" => Window::Task,
+            Some(Json::String(s)) if s == "microtask" => Window::Microtask,
             Some(Json::String(s)) if s == "off" => Window::Off,
             Some(Json::Number(n)) if n.as_u64().is_some() => Window::Ms(n.as_u64().unwrap_or(0)),
             Some(Json::String(s))
@@ -286,7 +290,7 @@ impl BatchSpec {
                 return Err(err(
                     "window",
                     format!(
-                        "expected \"task\", \"off\" or a number of milliseconds, found {other}"
+                        "expected \"task\", \"microtask\", \"off\" or a number of milliseconds, found {other}"
                     ),
                 ));
             }
@@ -655,7 +659,7 @@ mod tests {
             (
                 "window",
                 json!("soon"),
-                "batch.window: expected \"task\", \"off\"",
+                "batch.window: expected \"task\", \"microtask\", \"off\"",
             ),
             ("query", json!(["id"]), "batch.query: expected an object"),
             (
@@ -727,6 +731,8 @@ mod tests {
         assert!(map.is_ok_and(|s| s.key == KeyPath::MapKey && s.window == Window::Ms(0)));
         let off = parse(json!({"on": "id", "request": "GET http://u/p", "window": "off"}));
         assert!(off.is_ok_and(|s| s.window == Window::Off));
+        let soon = parse(json!({"on": "id", "request": "GET http://u/p", "window": "microtask"}));
+        assert!(soon.is_ok_and(|s| s.window == Window::Microtask));
     }
 
     #[test]
