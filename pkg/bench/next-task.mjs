@@ -1,7 +1,8 @@
 // How long a callback scheduled after an HTTP answer waits, in Node: a `MessageChannel`
 // message (restql-wasm's batch window `task`) received through `onmessage` and through Node's
-// `on("message")` listener (what restql-wasm uses where ports have it), `setImmediate` and a
-// microtask. Each is
+// `on("message")` listener (what restql-wasm uses where ports have it), `setImmediate`,
+// `Atomics.waitAsync` resolved by a notify (a standard way to a later task), and a microtask
+// (the batch window `microtask`). Each is
 // measured right after a keep-alive request to a local server that answers in 20 ms.
 //
 //   node pkg/bench/next-task.mjs [--answers 500]
@@ -28,6 +29,7 @@ channel.port1.onmessage = () => onMessage(performance.now());
 const listened = new MessageChannel();
 let onListened = () => {};
 listened.port1.on("message", () => onListened(performance.now()));
+const cell = new Int32Array(new SharedArrayBuffer(4));
 const schedulers = {
   "MessageChannel message, onmessage": (done) => {
     onMessage = done;
@@ -38,6 +40,11 @@ const schedulers = {
     listened.port2.postMessage(0);
   },
   setImmediate: (done) => setImmediate(() => done(performance.now())),
+  "Atomics.waitAsync, notified": (done) => {
+    const waiting = Atomics.waitAsync(cell, 0, 0);
+    waiting.value.then(() => done(performance.now()));
+    Atomics.notify(cell, 0);
+  },
   microtask: (done) => queueMicrotask(() => done(performance.now())),
 };
 const waits = Object.fromEntries(Object.keys(schedulers).map((name) => [name, []]));

@@ -2,7 +2,7 @@
 // (one statement and ten; it also writes the canonical JSON, which JS parses), `explain` (the
 // ten-statement query planned over mappings; it also writes the plan as JSON and as text), and
 // what a run pays before its first call: from `client.run` of a query text not seen before
-// (the client caches parsed queries by text) to the first fetch, and of a text seen before,
+// (the client keeps the plans of the texts it ran) to the first fetch, and of a text seen before,
 // back to back and after idle time.
 //
 //   node pkg/bench/parse-plan.mjs [--runs 20000] [--build server|browser]
@@ -50,7 +50,7 @@ function report(label, samples) {
 }
 
 // From `run` to the first fetch: the fetch notes the time and fails (so the run ends fast);
-// a new text each time (trailing blanks) defeats the client's cache of parsed queries.
+// a new text each time (trailing blanks) defeats the client's kept plans.
 let firstCall = 0;
 const client = await createClient({
   mappings,
@@ -82,7 +82,7 @@ measure("parse + validate + plan (explain), 10 statements", () =>
 );
 await measureRunToFirstCall("a run, from `run` to the first fetch (parse + validate + plan), 10 statements");
 
-// The same with the query's text seen before (parsed once, planned each run): back to back,
+// The same with the query's text seen before (its plan kept from the first run): back to back,
 // and after 2 ms of idle time (a timer), as a run's hops come after the network's wait. The
 // second is what a query pays, and what every hop's own work costs more after idle time.
 async function measureSeenText(label, idleMs, count) {
