@@ -105,7 +105,7 @@ pub struct StatementPlan<'q> {
     /// not a read (`from`).
     pub batch: Option<std::rc::Rc<crate::mapping::BatchSpec>>,
     pub(crate) only: Option<OnlyTree>,
-    /// Whether anything reads this statement's bodies as JSON (a chain, `only`, `in`);
+    /// Whether anything reads this statement's bodies as JSON (`only`, `in`; chains read the text);
     /// otherwise they are checked and passed through unparsed.
     pub(crate) parse_body: bool,
     /// The statement whose items this one's follow one to one, when its calls can start
