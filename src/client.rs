@@ -58,11 +58,25 @@ impl PreparedPlan {
 const CACHED_TEXTS: usize = 100;
 /// Plans kept per text (other inputs or options), the latest ones.
 const PLANS_PER_TEXT: usize = 8;
+/// Calls built at plan time that the kept plans may hold in all; past it the cache starts
+/// over. A plan with more is not kept: its calls cost far more than its planning.
+const KEPT_CALLS: usize = 4096;
 
 /// A client's parsed queries and plans, by text.
 #[derive(Debug, Default)]
 struct PlanCache {
     by_text: HashMap<Box<str>, CachedText>,
+    /// Calls built at plan time in the kept plans.
+    calls: usize,
+}
+
+/// Calls a plan built ahead of its run (statements whose values no chain decides).
+fn planned_calls(plan: &Plan<'_>) -> usize {
+    plan.statements
+        .iter()
+        .filter_map(|s| s.items.as_ref())
+        .map(|items| items.count())
+        .sum()
 }
 
 #[derive(Debug)]
@@ -205,10 +219,17 @@ impl Client {
         let prepared = Rc::new(PreparedPlan::try_new(source, |s| {
             plan(&s.query, &s.text, &s.mappings, &s.inputs, &s.options)
         })?);
-        let mut cache = self.plans.borrow_mut();
-        if !cache.by_text.contains_key(text) && cache.by_text.len() >= CACHED_TEXTS {
-            cache.by_text.clear();
+        let calls = planned_calls(prepared.plan());
+        if calls > KEPT_CALLS {
+            return Ok(prepared);
         }
+        let mut cache = self.plans.borrow_mut();
+        let full = !cache.by_text.contains_key(text) && cache.by_text.len() >= CACHED_TEXTS;
+        if full || cache.calls + calls > KEPT_CALLS {
+            cache.by_text.clear();
+            cache.calls = 0;
+        }
+        let cache = &mut *cache;
         let cached = cache
             .by_text
             .entry(text.into())
@@ -217,8 +238,10 @@ impl Client {
                 plans: Vec::new(),
             });
         if cached.plans.len() >= PLANS_PER_TEXT {
-            cached.plans.remove(0);
+            let oldest = cached.plans.remove(0);
+            cache.calls -= planned_calls(oldest.plan());
         }
+        cache.calls += calls;
         cached.plans.push(Rc::clone(&prepared));
         Ok(prepared)
     }

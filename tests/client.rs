@@ -691,3 +691,35 @@ fn a_microtask_window_collects_keys_of_runs_started_together() {
         json!([{"id": 2}, {"id": 3}])
     );
 }
+
+#[test]
+fn kept_plans_hold_a_bounded_number_of_calls() {
+    let s = setup(json!("task"), None, None);
+    let options = Options {
+        max_calls: 10_000,
+        ..Options::default()
+    };
+    let ids = |from: u64, n: u64| Inputs {
+        variables: json!({ "ids": (from..from + n).collect::<Vec<_>>() })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        headers: Vec::new(),
+    };
+    let text = "from single with id = $ids";
+    let prepare = |inputs: &Inputs| {
+        s.client
+            .prepare(text, inputs, &options)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+    };
+    // A fan-out of 5,000 calls built at plan time is planned each run, not kept.
+    let huge = ids(0, 5000);
+    assert!(!Rc::ptr_eq(&prepare(&huge), &prepare(&huge)));
+    // Two of 3,000 do not fit together: keeping the second lets go of the first.
+    let (a, b) = (ids(0, 3000), ids(10_000, 3000));
+    let first_a = prepare(&a);
+    assert!(Rc::ptr_eq(&first_a, &prepare(&a)), "3,000 calls are kept");
+    let first_b = prepare(&b);
+    assert!(Rc::ptr_eq(&first_b, &prepare(&b)));
+    assert!(!Rc::ptr_eq(&first_a, &prepare(&a)), "a was let go for b");
+}
