@@ -137,8 +137,54 @@ export interface ParsedQuery {
  */
 export function parse(text: string): ParsedQuery;
 
-/** A URL template per resource: `http://host/path/:id?:q&:page` (path and query placeholders). */
-export type Mappings = Record<string, string>;
+/**
+ * A resource's endpoint that takes many keys at once: the query stays the same, its calls
+ * collapse into `ceil(unique keys / max)` calls and the answer is split back per item.
+ * Malformed fields make `createClient` reject with the resource and field named.
+ */
+export interface BatchMapping {
+  /** The `with` parameter batched; a placeholder of the mapping's `url`. */
+  on: string;
+  /** `GET URL` or `POST URL` of the batch endpoint; its `:path` placeholders take other `with` values. */
+  request: string;
+  /** Query string templates: `"$keys -> repeat"` (or `csv`, `brackets`, `pipes`, `spaces`, `in`, `json`), `"$name"`, or literal text. */
+  query?: Record<string, string>;
+  /** JSON body templates, for a POST endpoint. */
+  body?: Record<string, string>;
+  /** Keys per call (default 100). */
+  max?: number;
+  /** Longest URL in bytes (default 4096); keys are packed greedily. */
+  "max-url"?: number;
+  /** Where the items are in the answer: `$`, `$.data`, `$.entry[*].resource` (default `$`). */
+  items?: string;
+  /** The path in each item equal to its key, or `@key` when `items` is an object keyed by id (default `id`). */
+  key?: string;
+  /** A key absent from the answer: `null` (result null, status 404; the default) or `error`. */
+  missing?: "null" | "error" | null;
+  /** A path whose presence marks an item failed. */
+  "item-error"?: string;
+  /** Required `true` for a POST endpoint that only reads. */
+  safe?: boolean;
+  /**
+   * How long a client collects keys across queries: `"task"` (the end of the current task; the
+   * default), `"microtask"` (once the promise reactions already queued have run), a number of
+   * milliseconds (or `"10ms"`), or `"off"`.
+   */
+  window?: "task" | "microtask" | "off" | number | `${number}ms`;
+}
+
+/** A mapping's object form: its URL template and, optionally, its batch endpoint. */
+export interface MappingObject {
+  url: string;
+  batch?: BatchMapping;
+  [field: string]: unknown;
+}
+
+/**
+ * Per resource, a URL template (`http://host/path/:id?:q&:page`: path and query placeholders)
+ * or the object form with a batch endpoint.
+ */
+export type Mappings = Record<string, string | MappingObject>;
 
 /** What `createClient` accepts. */
 export interface ClientOptions {

@@ -53,6 +53,25 @@ export async function runUsage(): Promise<number> {
   client.close();
   // @ts-expect-error mappings are required
   await createClient({});
+  const batched = await createClient({
+    mappings: {
+      hero: "http://127.0.0.1:1/hero/:id",
+      product: {
+        url: "http://127.0.0.1:1/products/:id",
+        batch: { on: "id", request: "GET http://127.0.0.1:1/products", max: 25, "max-url": 2000, window: "microtask" },
+      },
+      price: { url: "http://127.0.0.1:1/prices/:id", batch: { on: "id", request: "GET http://127.0.0.1:1/prices", window: 10 } },
+    },
+  });
+  batched.close();
+  await createClient({
+    // @ts-expect-error a batch endpoint names the parameter it batches
+    mappings: { product: { url: "http://x/p/:id", batch: { request: "GET http://x/p" } } },
+  });
+  await createClient({
+    // @ts-expect-error no such window
+    mappings: { product: { url: "http://x/p/:id", batch: { on: "id", request: "GET http://x/p", window: "soon" } } },
+  });
   const plan = explain("from hero", { mappings: { hero: "http://x/:id" } });
   return r.status + calls + (cc ? 1 : 0) + plan.text.length;
 }
