@@ -682,6 +682,25 @@ fn a_kept_plan_with_chained_calls_runs_again_from_fresh_answers() {
 }
 
 #[test]
+fn concurrent_runs_of_one_kept_plan_share_its_batch_and_each_get_their_answers() {
+    let s = setup(json!("task"), None, None);
+    let text = "from product with id = [1, 2]\nfrom single with id = 3";
+    let (a, b) = s.both(text, text);
+    let mut lines = s.lines();
+    lines.sort();
+    assert_eq!(
+        lines,
+        vec!["GET http://u/product/3", "GET http://u/products?id=1&id=2"]
+    );
+    for outcome in [&a, &b] {
+        assert_eq!(outcome.status, 200);
+        let body = outcome.body.to_json();
+        assert_eq!(body["product"]["result"], json!([{"id": 1}, {"id": 2}]));
+        assert_eq!(body["single"]["result"], json!({"id": 3}));
+    }
+}
+
+#[test]
 fn kept_plans_hold_a_bounded_number_of_calls() {
     let s = setup(json!("task"), None, None);
     let options = Options {
