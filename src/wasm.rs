@@ -76,8 +76,7 @@ pub fn explain_to_json(text: &str, config_json: &str) -> Result<String, JsValue>
 /// client's runs share its calls in flight, batch windows and cache.
 #[wasm_bindgen(js_name = clientNew)]
 pub fn client_new(config_json: &str, fetch: Function) -> Result<u32, JsValue> {
-    let config =
-        ClientConfig::from_json(config_json, fetch).map_err(|e| message_to_js("config", &e))?;
+    let config = client_from_json(config_json, fetch).map_err(|e| message_to_js("config", &e))?;
     CLIENTS.with(|clients| {
         let mut clients = clients.borrow_mut();
         let slot = clients.iter().position(Option::is_none).unwrap_or_else(|| {
@@ -145,10 +144,10 @@ pub fn client_run(
             outcome_to_js(outcome, trace, body_text, &skip)
         };
         step!("m:task");
-        let mut options = config.client.options().clone();
+        let mut options = config.options().clone();
         options.debug = debug;
         options.trace = trace;
-        let prepared = match config.client.prepare(&text, &inputs, &options) {
+        let prepared = match config.prepare(&text, &inputs, &options) {
             Ok(prepared) => prepared,
             Err(errors) => return Ok(answer(&crate::first_error(errors))),
         };
@@ -171,7 +170,7 @@ pub fn client_run(
             Some(_) => Some(&hand_out),
             None => None,
         };
-        let run = config.client.run_prepared(&prepared, sink);
+        let run = config.run_prepared(&prepared, sink);
         if !signal.is_undefined() && !signal.is_null() {
             let signal: &AbortSignal = signal.unchecked_ref();
             if signal.aborted() {
@@ -255,14 +254,9 @@ fn push_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 }
 
 thread_local! {
-    static CLIENTS: RefCell<Vec<Option<Rc<ClientConfig>>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// What a client keeps between runs: mappings parsed once, limits and defaults, and the plans
-/// of the queries it ran (`Client::prepare`).
-#[derive(Debug)]
-struct ClientConfig {
-    client: crate::Client,
+    /// The JS clients, by number: each keeps its mappings, limits and defaults, its shared
+    /// state and the plans of the queries it ran (`Client::prepare`).
+    static CLIENTS: RefCell<Vec<Option<Rc<crate::Client>>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A client's configuration as the package passes it.
@@ -329,20 +323,18 @@ impl Settings {
     }
 }
 
-impl ClientConfig {
-    fn from_json(text: &str, fetch: Function) -> Result<ClientConfig, String> {
-        let settings = Settings::from_json(text)?;
-        let client = crate::Client::new(
-            Rc::new(FetchTransport { fetch }),
-            Rc::new(JsClock),
-            settings.mappings,
-            settings.options,
-            crate::ClientConfig {
-                cache: settings.cache,
-            },
-        );
-        Ok(ClientConfig { client })
-    }
+/// A client over `fetch` from the package's configuration.
+fn client_from_json(text: &str, fetch: Function) -> Result<crate::Client, String> {
+    let settings = Settings::from_json(text)?;
+    Ok(crate::Client::new(
+        Rc::new(FetchTransport { fetch }),
+        Rc::new(JsClock),
+        settings.mappings,
+        settings.options,
+        crate::ClientConfig {
+            cache: settings.cache,
+        },
+    ))
 }
 
 fn parse_inputs(
