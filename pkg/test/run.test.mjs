@@ -1,9 +1,13 @@
 // createClient / run / explain in Node against real services on 127.0.0.1.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
 import { init, createClient, explain, RestqlError } from "restql-wasm";
 import { startUpstream, mappingsFor } from "./support/upstream.mjs";
+
+const PKG = fileURLToPath(new URL("..", import.meta.url));
 
 let upstream;
 let client;
@@ -231,10 +235,43 @@ test("debug output comes with each detail only when the run asks for it", async 
   );
 });
 
-test("no timer outlives a run", async () => {
+test("no timer holds the event loop once a run is over", async () => {
   await client.run("from hero with id = 1");
   const timers = process.getActiveResourcesInfo().filter((r) => r === "Timeout");
   assert.deepEqual(timers, []);
+});
+
+test("a process exits once its runs are over, long before their timeouts", async () => {
+  // The client keeps its timer for the next run, unreferenced: a referenced one would hold
+  // this process for the 20 s timeout.
+  const script = `
+    import { init, createClient } from "restql-wasm";
+    await init();
+    const client = await createClient({
+      mappings: { hero: ${JSON.stringify(`${upstream.url}/hero/:id`)} },
+      timeoutMs: 20000,
+      queryTimeoutMs: 30000,
+    });
+    const r = await client.run("from hero with id = 1");
+    console.log(r.status, r.body.hero.result.name);
+  `;
+  const started = performance.now();
+  const { code, output } = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: PKG });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 15000);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearTimeout(killer);
+      resolve({ code, output });
+    });
+  });
+  const took = performance.now() - started;
+  assert.equal(code, 0, output);
+  assert.equal(output.trim(), "200 Batman");
+  assert.ok(took < 10000, `the process exited after ${Math.round(took)} ms`);
 });
 
 test("explain shows the plan as data and as text", () => {
