@@ -130,7 +130,9 @@ pub(crate) struct Fetched {
 pub(crate) enum Fetch<'s> {
     /// Straight to the transport (the caller sends): this requester's own call.
     Direct,
-    Ready(Fetched),
+    /// Boxed: rare (a cache hit), and the future a call waits in is as large as its largest
+    /// way of being served.
+    Ready(Box<Fetched>),
     /// With how it will be served as far as known now (for a requester that times out).
     Pending(LocalBoxFuture<'s, Fetched>, Served),
     /// A batch item waiting for its window (served as `Batched`).
@@ -473,11 +475,11 @@ impl<'a> Dispatcher<'a> {
             && let Some(CacheValue::Response(r)) = cache.get(&key, self.clock.now_ms())
         {
             st.counters.cache_hits += 1;
-            return Fetch::Ready(Fetched {
+            return Fetch::Ready(Box::new(Fetched {
                 reply: Reply::Http(Ok((*r).clone())),
                 served: Served::Cached,
                 via: None,
-            });
+            }));
         }
         if let Some(shared) = st.in_flight.get(&key).and_then(WeakShared::upgrade) {
             st.counters.joined += 1;
@@ -549,11 +551,11 @@ impl<'a> Dispatcher<'a> {
                 cache.get(&item_cache_key(item), self.clock.now_ms())
         {
             st.counters.cache_hits += 1;
-            return Fetch::Ready(Fetched {
+            return Fetch::Ready(Box::new(Fetched {
                 reply: Reply::Item((*reply).clone()),
                 served: Served::Cached,
                 via: None,
-            });
+            }));
         }
         let spec = Rc::clone(&item.group.spec);
         let canonical = Rc::clone(&item.canonical);

@@ -977,6 +977,18 @@ fn statement_timer(
         .clone()
 }
 
+/// How a call's answer will come, as the future it waits in holds it: one field the size of
+/// the largest way (a batch item's wait), since the executor holds one such future per call
+/// in flight and a fan-out's items each touch that memory.
+enum Serving<'s> {
+    /// A cache hit: taken at the first poll.
+    Ready(Option<Box<Fetched>>),
+    /// This requester's own call to the transport.
+    Direct,
+    Pending(LocalBoxFuture<'s, Fetched>),
+    Batch(dispatch::BatchWait<'s>),
+}
+
 /// One call raced against its timeout. Not boxed: the set of calls in flight holds this one
 /// future type.
 fn send<'s>(
@@ -992,43 +1004,53 @@ fn send<'s>(
     let start = if timed { clock.now_ms() } else { 0 };
     // Registered now, not at the first poll: a batch window must see every key the run
     // starts before it is polled.
-    let fetch = dispatch.fetch(&call);
+    let (mut serving, hint) = match dispatch.fetch(&call) {
+        Fetch::Ready(f) => (Serving::Ready(Some(f)), Served::Cached),
+        Fetch::Direct => (Serving::Direct, Served::Sent),
+        Fetch::Pending(fut, hint) => (Serving::Pending(fut), hint),
+        Fetch::Batch(wait) => (
+            Serving::Batch(wait),
+            Served::Batched {
+                chunk: dispatch::NOT_SENT,
+                first: false,
+            },
+        ),
+    };
     async move {
         let limit = call.request.max_response_bytes;
-        let (outcome, hint) = {
-            let direct: fn(_) -> Fetched = |r| Fetched {
-                reply: Reply::Http(r),
-                served: Served::Sent,
-                via: None,
-            };
-            let (mut fetch, hint) = match fetch {
-                Fetch::Ready(f) => (Either::Left(futures::future::ready(f)), Served::Cached),
-                Fetch::Direct => (
-                    Either::Right(Either::Left(
-                        dispatch.transport.send(&call.request).map(direct),
-                    )),
-                    Served::Sent,
-                ),
-                Fetch::Pending(fut, hint) => {
-                    (Either::Right(Either::Right(Either::Left(fut))), hint)
+        let outcome = {
+            // This requester's own call, made at the first poll.
+            let mut wire: Option<LocalBoxFuture<'_, Result<Response, TransportError>>> = None;
+            // The statement's timer, taken only when the answer is not there at the first
+            // poll (caches and in-memory transports need none).
+            let mut timeout: Option<Shared<LocalBoxFuture<'static, ()>>> = None;
+            std::future::poll_fn(|cx| {
+                let fetched = match &mut serving {
+                    Serving::Ready(f) => std::task::Poll::Ready(f.take().map(|f| *f)),
+                    Serving::Direct => wire
+                        .get_or_insert_with(|| dispatch.transport.send(&call.request))
+                        .poll_unpin(cx)
+                        .map(|r| {
+                            Some(Fetched {
+                                reply: Reply::Http(r),
+                                served: Served::Sent,
+                                via: None,
+                            })
+                        }),
+                    Serving::Pending(fut) => fut.poll_unpin(cx).map(Some),
+                    Serving::Batch(wait) => wait.poll_unpin(cx).map(Some),
+                };
+                if let std::task::Poll::Ready(fetched) = fetched {
+                    return std::task::Poll::Ready(fetched);
                 }
-                Fetch::Batch(wait) => (
-                    Either::Right(Either::Right(Either::Right(wait))),
-                    Served::Batched {
-                        chunk: dispatch::NOT_SENT,
-                        first: false,
-                    },
-                ),
-            };
-            // An answer already there (caches, in-memory transports) needs no timer.
-            let outcome = match (&mut fetch).now_or_never() {
-                Some(r) => Some(r),
-                None => match select(fetch, statement_timer(timer, clock, timeout_ms)).await {
-                    Either::Left((r, _)) => Some(r),
-                    Either::Right(_) => None,
-                },
-            };
-            (outcome, hint)
+                let timeout =
+                    timeout.get_or_insert_with(|| statement_timer(timer, clock, timeout_ms));
+                match timeout.poll_unpin(cx) {
+                    std::task::Poll::Ready(()) => std::task::Poll::Ready(None),
+                    std::task::Poll::Pending => std::task::Poll::Pending,
+                }
+            })
+            .await
         };
         let time = if timed {
             clock.now_ms().saturating_sub(start)
