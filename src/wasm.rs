@@ -25,7 +25,7 @@ use serde_json::{Map, Value as Json, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
-use crate::http::{Clock, Request, Response, Transport, TransportError};
+use crate::http::{Clock, IDLE_AFTER_MS, Request, Response, Transport, TransportError};
 use crate::{CacheConfig, Errors, Inputs, Mappings, Options};
 
 // The module's allocator: talc in place of the default dlmalloc (fewer instructions, less
@@ -553,12 +553,13 @@ export function restqlNextTask(callback) {
 // Runs `callback` in a later task, after this task's socket writes, without holding the
 // event loop (a run waiting for an answer holds it through its timer): a run's idle moment.
 // On the port of restqlNextTask, whose messages come in the order they were posted, so it
-// comes after a window opened before it; where ports cannot be unreferenced, a 1 ms timer.
-// A message costs a few microseconds where a new timer costs twenty after the network's wait.
-export function restqlLater(callback) {
+// comes after a window opened before it; where ports cannot be unreferenced, a timer of
+// `fallbackMs`. A message costs a few microseconds where a new timer costs twenty after the
+// network's wait.
+export function restqlLater(callback, fallbackMs) {
   const port = portOfTasks();
   if (port === null) {
-    setTimeout(callback, 1);
+    setTimeout(callback, fallbackMs);
     return;
   }
   laterCallbacks.push(callback);
@@ -603,7 +604,7 @@ extern "C" {
     #[wasm_bindgen(js_name = restqlMicrotask)]
     fn microtask(callback: &Function);
     #[wasm_bindgen(js_name = restqlLater)]
-    fn later(callback: &Function);
+    fn later(callback: &Function, fallback_ms: f64);
     #[wasm_bindgen(js_name = restqlTimerRelease)]
     fn release_timer(timer: &JsValue) -> bool;
     #[wasm_bindgen(js_name = restqlTimerHold)]
@@ -802,8 +803,8 @@ fn js_text(value: &JsValue) -> String {
 /// `Date.now`, and one `setTimeout` for all the sleeps of the module: sleeps wait in a queue
 /// by deadline and the timer is set for the earliest. When the last sleep is dropped the timer
 /// is unreferenced (kept for the next run) or cleared, so a finished run leaves nothing to
-/// keep Node's event loop alive. Windows and
-/// idle moments have callbacks of their own (`Deferred`), which leave that timer alone.
+/// keep Node's event loop alive. Windows and idle moments have callbacks of their own
+/// (`Deferred`), which leave that timer alone.
 struct JsClock;
 
 #[wasm_bindgen]
@@ -1097,7 +1098,7 @@ impl Clock for JsClock {
         Box::pin(async {
             LaterTask::armed(
                 &IDLE,
-                || ON_IDLE.with(|f| later(f.as_ref().unchecked_ref())),
+                || ON_IDLE.with(|f| later(f.as_ref().unchecked_ref(), IDLE_AFTER_MS as f64)),
                 false,
             )
             .await

@@ -241,6 +241,22 @@ test("no timer holds the event loop once a run is over", async () => {
   assert.deepEqual(timers, []);
 });
 
+test("a run that takes back the timer an earlier run left still times out on time", async () => {
+  // The first run leaves the timer set for its 300 ms timeout; the second, whose timeout ends
+  // later, takes it back rather than setting its own, and is woken when it fires early.
+  const timed = await createClient({ mappings: mappingsFor(upstream.url), timeoutMs: 300 });
+  try {
+    assert.equal((await timed.run("from hero with id = 1")).status, 200);
+    const started = performance.now();
+    const r = await timed.run("from slow timeout 400 with id = 7, ms = 3000");
+    const took = performance.now() - started;
+    assert.equal(r.body.slow.details.status, 408);
+    assert.ok(took >= 390 && took < 2000, `timed out after ${Math.round(took)} ms`);
+  } finally {
+    timed.close();
+  }
+});
+
 test("a process exits once its runs are over, long before their timeouts", async () => {
   // The client keeps its timer for the next run, unreferenced: a referenced one would hold
   // this process for the 20 s timeout.
