@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 
 use futures::FutureExt;
-use futures::future::{LocalBoxFuture, Shared, WeakShared};
+use futures::future::LocalBoxFuture;
 use rustc_hash::FxHashMap;
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
@@ -26,6 +26,7 @@ use crate::plan::{BatchGroup, BatchItem, Call, canonical_key_owned};
 
 use super::cache::{CacheConfig, Lru, storable_for};
 use super::chain::{self, Kind};
+use super::shared::{Shared, WeakShared};
 
 /// How a requester was served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -502,7 +503,7 @@ impl<'a> Dispatcher<'a> {
         let state = Rc::clone(&self.state);
         let call = Rc::clone(call);
         let owned_key = key.clone();
-        let wire: SharedReply<'a> = async move {
+        let wire: ReplyFuture<'a> = async move {
             let result = transport.send(&call.request).await;
             let mut st = state.borrow_mut();
             st.in_flight.remove(&owned_key);
@@ -523,8 +524,8 @@ impl<'a> Dispatcher<'a> {
             }
             Rc::new(result)
         }
-        .boxed_local()
-        .shared();
+        .boxed_local();
+        let wire: SharedReply<'a> = Shared::new(wire);
         if let Some(weak) = wire.downgrade() {
             st.in_flight.insert(key, weak);
         }
@@ -606,7 +607,7 @@ impl<'a> Dispatcher<'a> {
                         Default::default(),
                     )),
                     requesters: RefCell::new(Vec::with_capacity(32)),
-                    window: window.shared(),
+                    window: Shared::new(window),
                     flushed: Cell::new(false),
                     sent: RefCell::default(),
                 });
@@ -718,15 +719,16 @@ impl<'a> Dispatcher<'a> {
                     .map(|&i| (Rc::clone(&keys[i].canonical), keys[i].live))
                     .collect(),
             ));
-            let chunk: SharedChunk<'a> = chunk_call(
-                self.handle(),
-                Rc::clone(group),
-                request,
-                (number, Rc::clone(&line), Rc::clone(&readers)),
-                canonicals,
-            )
-            .boxed_local()
-            .shared();
+            let chunk: SharedChunk<'a> = Shared::new(
+                chunk_call(
+                    self.handle(),
+                    Rc::clone(group),
+                    request,
+                    (number, Rc::clone(&line), Rc::clone(&readers)),
+                    canonicals,
+                )
+                .boxed_local(),
+            );
             let gs = st.groups.entry(Rc::clone(&group.id)).or_default();
             for &i in members {
                 if let Some(weak) = chunk.downgrade() {

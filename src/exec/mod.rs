@@ -8,6 +8,7 @@ pub(crate) mod cache;
 mod chain;
 pub(crate) mod dispatch;
 pub(crate) mod shape;
+mod shared;
 pub mod trace;
 
 use rustc_hash::FxHashMap;
@@ -15,7 +16,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::FutureExt;
-use futures::future::{Either, LocalBoxFuture, Shared, select};
+use futures::future::{Either, LocalBoxFuture, select};
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
@@ -29,6 +30,7 @@ use crate::plan::{
 pub use cache::{CacheConfig, storable_for};
 use dispatch::{Dispatcher, Fetch, Fetched, ItemBody, ItemReply, Reply, Served};
 pub use shape::{Outcome, ResponseBody, StatementPart, StatementSink, Stats};
+use shared::Shared;
 pub use trace::CallTrace;
 
 /// What one multiplexed item got: an upstream answer, a timeout, a transport error or a skip.
@@ -973,7 +975,7 @@ fn statement_timer(
 ) -> Shared<LocalBoxFuture<'static, ()>> {
     timer
         .borrow_mut()
-        .get_or_insert_with(|| clock.sleep(timeout_ms).shared())
+        .get_or_insert_with(|| Shared::new(clock.sleep(timeout_ms)))
         .clone()
 }
 
