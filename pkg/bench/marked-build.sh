@@ -16,7 +16,7 @@ out="$(mkdir -p "$1" && cd "$1" && pwd)"
 cd "$root"
 
 export RUSTC_BOOTSTRAP=1
-RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" CARGO_PROFILE_RELEASE_OPT_LEVEL=3 \
+RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" CARGO_PROFILE_RELEASE_OPT_LEVEL=2 \
   cargo rustc --lib --release --locked --target wasm32-unknown-unknown --features step-marks \
   --crate-type cdylib --target-dir target/pkg-marked -Zbuild-std=std,panic_abort
 rm -rf "$out/dist" "$out/lib"
